@@ -119,8 +119,21 @@ class DepthUpdate(NamedTuple):
     prev_final_update_id: int = -1
 
 
+class Reconnected(NamedTuple):
+    """A stream's connection dropped and came back: events between the two times may be missing.
+
+    The feed answers it by backfilling `symbols` over REST for [gap_start_ms, gap_end_ms], and order books
+    resynchronise from a fresh snapshot. `gap_start_ms` is the last message received before the drop.
+    """
+
+    source: str
+    symbols: tuple[str, ...]
+    gap_start_ms: int
+    gap_end_ms: int
+
+
 #: Everything a market stream (live exchange, simulated market, replay) can emit.
-MarketEvent = Trade | Kline | BookTop | TickerStats | DepthSnapshot | DepthUpdate
+MarketEvent = Trade | Kline | BookTop | TickerStats | DepthSnapshot | DepthUpdate | Reconnected
 
 
 class SymbolInfo(NamedTuple):
