@@ -1,0 +1,234 @@
+"""The market feed: one stream in, bars / tickers / books / store writes / UI snapshots out.
+
+It runs on the event loop and does only cheap work per event (the bar builder touches one forming bar per
+trade). The UI is decoupled by time, not by event: `publish` is called at most `max_fps` times per second with
+an immutable snapshot, however fast the market is, so tick rate can never freeze the screen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from typing import Protocol
+
+from cryptoterm.domain.bars import BarBuilder
+from cryptoterm.domain.market import (
+    BarClosed,
+    BookTop,
+    Candle,
+    DepthSnapshot,
+    DepthUpdate,
+    Kline,
+    MarketEvent,
+    TickerStats,
+    Trade,
+)
+from cryptoterm.domain.ticker_stats import TickerBook
+from cryptoterm.domain.timeframes import TIMEFRAMES
+from cryptoterm.ports.market import HistorySource, MarketStream
+from cryptoterm.services.order_books import OrderBooks
+from cryptoterm.services.snapshots import FeedStats, MarketSnapshot
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[MarketSnapshot], None]
+BarListener = Callable[[BarClosed], None]
+
+
+class CandleSink(Protocol):
+    """Where closed bars go to be stored (the batching store writer); must never block."""
+
+    def submit_candles(self, exchange: str, symbol: str, timeframe: str, candles: Sequence[Candle]) -> None: ...
+
+    @property
+    def queue_depth(self) -> int: ...
+
+
+class MarketFeed:
+    """Consumes a `MarketStream` and maintains everything the screens and scanner read."""
+
+    def __init__(
+        self,
+        stream: MarketStream,
+        *,
+        exchange: str,
+        mode: str,
+        symbols: Sequence[str],
+        clock: Callable[[], int],
+        publish: Publish | None = None,
+        max_fps: float = 10.0,
+        sink: CandleSink | None = None,
+        history_limit: int = 2000,
+    ) -> None:
+        self.stream = stream
+        self.exchange = exchange
+        self.mode = mode
+        self.symbols: list[str] = list(symbols)
+        self._clock = clock
+        self._publish = publish
+        self._min_publish_interval = 1.0 / max_fps if max_fps > 0 else 0.0
+        self._sink = sink
+        self._history_limit = history_limit
+        self._bars = BarBuilder(TIMEFRAMES)
+        self._tickers = TickerBook()
+        self.books = OrderBooks()
+        self._history: dict[tuple[str, str], deque[Candle]] = {}
+        self._listeners: list[BarListener] = []
+        self._messages = 0
+        self._trades = 0
+        self._bars_closed = 0
+        self._last_message_ms = 0
+        self._rate_window: deque[tuple[float, int]] = deque(maxlen=64)
+        self._last_publish = 0.0
+        self._stopped = asyncio.Event()
+
+    # ----------------------------------------------------------------- history
+    async def load_history(
+        self,
+        source: HistorySource,
+        since_ms: int,
+        timeframes: Iterable[str] = TIMEFRAMES,
+        until_ms: int | None = None,
+    ) -> None:
+        """Fill the in-memory series from a history source so charts and tickers have depth at once."""
+        for symbol in self.symbols:
+            for timeframe in timeframes:
+                candles = await source.fetch_candles(symbol, timeframe, since_ms, until_ms)
+                self.add_history(symbol, timeframe, candles)
+
+    def add_history(self, symbol: str, timeframe: str, candles: Sequence[Candle]) -> None:
+        """Merge closed candles (e.g. from a backfill) into the in-memory series, keeping it ordered."""
+        if not candles:
+            return
+        series = self._series(symbol, timeframe)
+        if series and candles[0].open_time <= series[-1].open_time:
+            merged = {c.open_time: c for c in series}
+            merged.update((c.open_time, c) for c in candles if c.closed)
+            series.clear()
+            series.extend(merged[k] for k in sorted(merged)[-self._history_limit :])
+        else:
+            series.extend(c for c in candles if c.closed)
+        if timeframe == "1m":
+            self._tickers.seed(symbol, list(series))
+
+    def _series(self, symbol: str, timeframe: str) -> deque[Candle]:
+        key = (symbol, timeframe)
+        series = self._history.get(key)
+        if series is None:
+            series = self._history[key] = deque(maxlen=self._history_limit)
+        return series
+
+    # ----------------------------------------------------------------- reads (UI thread, cheap)
+    def candles(self, symbol: str, timeframe: str, limit: int) -> list[Candle]:
+        """The newest `limit` bars: closed history plus the forming bar last (if any)."""
+        series = self._history.get((symbol, timeframe), ())
+        forming = self._bars.forming(symbol, timeframe)
+        out = list(series)[-limit:] if limit > 0 else []
+        if forming is not None and (not out or forming.open_time > out[-1].open_time):
+            out.append(forming)
+            out = out[-limit:]
+        return out
+
+    def on_bar_closed(self, listener: BarListener) -> None:
+        """Register a callback for every closed bar (setup tracker, alerts); called on the event loop."""
+        self._listeners.append(listener)
+
+    def snapshot(self) -> MarketSnapshot:
+        """An immutable view of the market now, for the UI."""
+        now = self._clock()
+        tickers = tuple(self._tickers.snapshot(symbol, now) for symbol in self.symbols)
+        forming = {symbol: self._bars.forming_all(symbol) for symbol in self.symbols}
+        return MarketSnapshot(ts=now, tickers=tickers, stats=self.stats(), forming=forming)
+
+    def stats(self) -> FeedStats:
+        return FeedStats(
+            mode=self.mode,
+            exchange=self.exchange,
+            messages_total=self._messages,
+            messages_per_s=self._rate(),
+            trades_total=self._trades,
+            last_message_ms=self._last_message_ms,
+            bars_closed=self._bars_closed,
+            late_trades=self._bars.late_trades,
+            store_queue=self._sink.queue_depth if self._sink is not None else 0,
+            health=tuple(self.stream.health()),
+        )
+
+    def _rate(self) -> float:
+        if len(self._rate_window) < 2:
+            return 0.0
+        (t0, n0), (t1, n1) = self._rate_window[0], self._rate_window[-1]
+        return (n1 - n0) / (t1 - t0) if t1 > t0 else 0.0
+
+    # ----------------------------------------------------------------- the loop
+    async def run(self) -> None:
+        """Consume the stream until it ends or `stop()` is called; publishes snapshots at a bounded rate."""
+        heartbeat = asyncio.create_task(self._heartbeat(), name="feed-heartbeat")
+        try:
+            async for batch in self.stream.batches():
+                self.apply(batch)
+                self._maybe_publish()
+                if self._stopped.is_set():
+                    break
+        finally:
+            heartbeat.cancel()
+        self._maybe_publish(force=True)
+
+    def stop(self) -> None:
+        self._stopped.set()
+
+    async def _heartbeat(self) -> None:
+        """Close bars on time in a quiet market and keep ages / rates on screen fresh (1 Hz)."""
+        while True:
+            await asyncio.sleep(1.0)
+            self._emit_closed(self._bars.advance(self._clock()))
+            self._maybe_publish(force=True)
+
+    def apply(self, batch: Sequence[MarketEvent]) -> None:
+        """Apply one batch of events. Per-event work is a type dispatch plus one small update."""
+        trades: list[Trade] = []
+        for event in batch:
+            kind = type(event)
+            if kind is Trade:
+                trades.append(event)  # type: ignore[arg-type]
+            elif kind is BookTop:
+                self._tickers.on_book_top(event)  # type: ignore[arg-type]
+            elif kind is DepthUpdate or kind is DepthSnapshot:
+                self.books.apply(event)  # type: ignore[arg-type]
+            elif kind is TickerStats:
+                self._tickers.on_ticker(event)  # type: ignore[arg-type]
+            elif kind is Kline:
+                continue  # bars are built from trades; exchange klines are only used by backfill
+        if trades:
+            self._trades += len(trades)
+            self._last_message_ms = trades[-1].ts
+            self._emit_closed(self._bars.on_trades(trades))
+            self._tickers.on_trades(trades)
+        self._messages += len(batch)
+        self._rate_window.append((time.monotonic(), self._messages))
+
+    def _emit_closed(self, closed: list[BarClosed]) -> None:
+        for event in closed:
+            self._bars_closed += 1
+            self._series(event.symbol, event.timeframe).append(event.candle)
+            if event.timeframe == "1m":
+                self._tickers.on_bar_closed(event.symbol, event.candle)
+            if self._sink is not None:
+                self._sink.submit_candles(self.exchange, event.symbol, event.timeframe, (event.candle,))
+            for listener in self._listeners:
+                try:
+                    listener(event)
+                except Exception:
+                    log.exception("bar listener failed for %s %s", event.symbol, event.timeframe)
+
+    def _maybe_publish(self, force: bool = False) -> None:
+        if self._publish is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_publish < self._min_publish_interval:
+            return
+        self._last_publish = now
+        self._publish(self.snapshot())

@@ -1,0 +1,28 @@
+"""Headless paths must never import the UI: cron jobs start fast and run without a terminal."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+_PROBE = """
+import sys
+from cryptoterm import cli
+parser = cli.build_parser()
+args = parser.parse_args({argv!r})
+import cryptoterm.headless.scan_once, cryptoterm.headless.download
+heavy = sorted(m for m in ("textual", "textual_plotext", "ccxt", "statsmodels") if m in sys.modules)
+print(",".join(heavy))
+"""
+
+
+def _heavy_modules_after(argv: list[str]) -> list[str]:
+    out = subprocess.run(
+        [sys.executable, "-c", _PROBE.format(argv=argv)], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return [m for m in out.split(",") if m]
+
+
+def test_headless_commands_never_import_textual_or_ccxt_up_front() -> None:
+    """--scan-once and download import their modules without the UI; ccxt is imported only when used."""
+    assert _heavy_modules_after(["--scan-once", "--offline"]) == []
