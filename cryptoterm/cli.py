@@ -1,8 +1,8 @@
 """Command line: argv → config → the TUI (imported lazily) or a headless command; exit codes.
 
-Exit codes: 0 ok, 1 the command ran but hit errors, 2 bad usage or bad configuration. Every user error is one
-clear line on stderr, never a traceback. Heavy modules (textual, ccxt, pandas) are imported only by the command
-that needs them, so `cryptoterm --scan-once` never imports textual and `--help` is instant.
+Exit codes: 0 ok, 1 the command ran but hit errors, 2 bad usage or bad configuration. Every user error is
+one clear line on stderr, never a traceback. Heavy modules (textual, ccxt, pandas) are imported only by the
+command that needs them, so `cryptoterm --scan-once` never imports textual and `--help` is instant.
 """
 
 from __future__ import annotations
@@ -36,26 +36,47 @@ def build_parser() -> argparse.ArgumentParser:
         description="A terminal trading workstation for crypto. With no command, opens the TUI.",
     )
     parser.add_argument("--version", action="version", version=f"cryptoterm {__version__}")
-    parser.add_argument("--config", metavar="PATH", help="config file (default: $CRYPTOTERM_CONFIG, then the "
-                        "platform config dir, then built-in defaults)")
+    parser.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file (default: $CRYPTOTERM_CONFIG, then the "
+        "platform config dir, then built-in defaults)",
+    )
     parser.add_argument("--db", metavar="PATH", help="SQLite file (default: the platform data dir)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--demo", action="store_true", help="run on the built-in simulated market (no network)")
-    source.add_argument("--replay", metavar="PATH", help="drive the app from a recorded websocket / trades file")
-    parser.add_argument("--speed", type=float, default=1.0, metavar="N",
-                        help="replay or demo speed multiplier (default 1; 0 = as fast as possible)")
-    parser.add_argument("--record", metavar="PATH", help="record live websocket messages to PATH (.jsonl or .jsonl.gz)")
-    parser.add_argument("--scan-once", action="store_true",
-                        help="headless: update candles, run the strategies once, print setups, exit")
+    source.add_argument("--demo", action="store_true", help="simulated market, no network")
+    source.add_argument("--replay", metavar="PATH", help="replay a recorded websocket / trades file")
+    parser.add_argument(
+        "--speed",
+        type=float,
+        default=1.0,
+        metavar="N",
+        help="replay or demo speed multiplier (default 1; 0 = as fast as possible)",
+    )
+    parser.add_argument("--record", metavar="PATH", help="record live messages to PATH (.jsonl[.gz])")
+    parser.add_argument(
+        "--scan-once",
+        action="store_true",
+        help="headless: update candles, run the strategies once, print setups, exit",
+    )
     parser.add_argument("--json", action="store_true", help="with --scan-once: one JSON object per setup")
-    parser.add_argument("--strategy", action="append", default=[], metavar="NAME",
-                        help="with --scan-once: only these strategies (repeatable)")
+    parser.add_argument(
+        "--strategy",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with --scan-once: only these strategies (repeatable)",
+    )
     parser.add_argument("--offline", action="store_true", help="with --scan-once: use only stored candles")
 
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     download = commands.add_parser("download", help="download candle history into the store")
     _add_download_arguments(download)
+    doctor = commands.add_parser("doctor", help="show paths, versions and check config and database")
+    from cryptoterm.headless.doctor import add_arguments as add_doctor_arguments
+
+    add_doctor_arguments(doctor)
     return parser
 
 
@@ -83,7 +104,7 @@ def options_from_args(args: argparse.Namespace) -> RunOptions:
 def _check_combinations(parser: argparse.ArgumentParser, args: argparse.Namespace) -> None:
     if args.command and args.scan_once:
         parser.error("--scan-once cannot be combined with a command")
-    if not args.scan_once and (args.json and not args.command or args.strategy or args.offline):
+    if not args.scan_once and ((args.json and not args.command) or args.strategy or args.offline):
         parser.error("--json without a command, --strategy and --offline go with --scan-once")
     if args.scan_once and args.offline and args.demo:
         parser.error("--offline and --demo are exclusive (--offline uses only stored candles)")
@@ -114,6 +135,10 @@ def _dispatch(args: argparse.Namespace, config: AppConfig, options: RunOptions) 
         from cryptoterm.wiring.paths import resolve_db_path
 
         return run_download(config, args, resolve_db_path(config, options))
+    if args.command == "doctor":
+        from cryptoterm.headless.doctor import run as run_doctor
+
+        return run_doctor(config, args, options)
     if args.scan_once:
         _setup_headless_logging(options.verbose)
         from cryptoterm.headless.scan_once import run as run_scan_once
