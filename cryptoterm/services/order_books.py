@@ -64,7 +64,12 @@ class OrderBooks:
             return
         task = loop.create_task(self._load_snapshot(symbol), name=f"depth-snapshot-{symbol}")
         self._pending[symbol] = task
-        task.add_done_callback(lambda _t, s=symbol: self._pending.pop(s, None))
+        task.add_done_callback(self._forget_pending)
+
+    def _forget_pending(self, task: asyncio.Task[None]) -> None:
+        for symbol, pending in list(self._pending.items()):
+            if pending is task:
+                del self._pending[symbol]
 
     async def _load_snapshot(self, symbol: str) -> None:
         assert self._fetch_depth is not None
