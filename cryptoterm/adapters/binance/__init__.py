@@ -1,0 +1,19 @@
+"""Binance, spoken natively: websocket market streams, their decoder, and symbol mapping.
+
+REST history and trading go through ccxt elsewhere; the websockets are hand-driven because the product
+needs control ccxt.pro does not give: exact diff-depth synchronisation, paced subscriptions, dedupe and
+gap markers across reconnects, and a decoder fast enough for every book update.
+"""
+
+from cryptoterm.adapters.binance.decode import BinanceDecoder, DecodeError, SubscriptionReply, UnknownMessage
+from cryptoterm.adapters.binance.symbols import SymbolMap, to_native, to_stream
+
+__all__ = [
+    "BinanceDecoder",
+    "DecodeError",
+    "SubscriptionReply",
+    "SymbolMap",
+    "UnknownMessage",
+    "to_native",
+    "to_stream",
+]
