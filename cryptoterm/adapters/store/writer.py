@@ -1,0 +1,367 @@
+"""The one batching writer: a thread that owns the write connection and commits queued work in batches.
+
+Producers (the market feed on the asyncio loop, scanner threads, the CLI) only append to an in-memory queue under a
+lock held for a few microseconds, so a producer never waits for the disk. The writer thread wakes when the oldest
+queued job is `batch_ms` old, when `max_rows` rows are queued, or when someone asks for a flush, and commits
+everything queued in ONE transaction: a kill at any moment leaves every batch either fully in the file or not at
+all (WAL rolls an uncommitted tail back on the next open). Batching is also what makes writing fast: SQLite's cost
+is per transaction, not per row.
+
+Each job runs inside its own SAVEPOINT, so a job with bad data (a NaN price, a failing callback) is rolled back
+and reported alone while the rest of the batch commits. Failures of the whole transaction (database locked
+past the busy timeout, disk full, I/O error) are retried a few times with the batch kept in order, then dropped
+and reported through `last_error` and the log; the market feed backfills dropped candles from the exchange.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import logging
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from sqlite_utils import Database
+
+from cryptoterm.adapters.store.database import StoreError, open_database
+from cryptoterm.adapters.store.writes import insert_trades, upsert_candles
+from cryptoterm.domain.market import Candle, Trade
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+#: SQLite primary result codes that mean "the database could not take the write right now" (locked, busy,
+#: out of memory, I/O error, disk full, cannot open), as opposed to "this job is wrong" (constraint, bad SQL).
+_TRANSIENT_CODES = frozenset({5, 6, 7, 10, 13, 14, 15})
+
+
+def _is_transient(exc: BaseException) -> bool:
+    code = getattr(exc, "sqlite_errorcode", None)
+    return isinstance(exc, sqlite3.Error) and code is not None and (code & 0xFF) in _TRANSIENT_CODES
+
+
+@dataclass(slots=True)
+class _Job:
+    """A unit of queued work: `apply` runs inside the batch transaction and returns the job's result."""
+
+    apply: Callable[[Database], Any]
+    rows: int
+    what: str
+    future: Future[Any] | None = None
+    attempts: int = 0
+    result: Any = field(default=None)
+
+
+class StoreWriter:
+    """Owns the database's write connection; every write in the process goes through one of these.
+
+    Construct it with the database path (the file is created and migrated here, so a bad path fails at startup,
+    not in the thread), submit work from any thread, and `close()` it on shutdown to write what is queued.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        batch_ms: int = 250,
+        max_rows: int = 10_000,
+        max_attempts: int = 3,
+        name: str = "cryptoterm-store-writer",
+    ) -> None:
+        if batch_ms < 0:
+            raise ValueError(f"batch_ms must be >= 0, got {batch_ms}")
+        if max_rows < 1:
+            raise ValueError(f"max_rows must be >= 1, got {max_rows}")
+        self.path = Path(path)
+        self.batch_ms = batch_ms
+        self.max_rows = max_rows
+        self.max_attempts = max(1, max_attempts)
+        # Opened here so path/schema errors reach the caller; used only by the writer thread from now on.
+        self._db = open_database(self.path, migrate=True, check_same_thread=False)
+        self._cond = threading.Condition()
+        self._queue: collections.deque[_Job] = collections.deque()
+        self._pending_rows = 0
+        self._first_queued = 0.0
+        self._urgent = False
+        self._stopping = False
+        self._dead = False
+        self._submitted = 0
+        self._completed = 0
+        self._rows_written = 0
+        self._rows_dropped = 0
+        self._batches = 0
+        self._last_error: Exception | None = None
+        self._in_flight: list[_Job] = []
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self._thread.start()
+
+    # -- producers ---------------------------------------------------------------------------------------
+
+    def submit_candles(self, exchange: str, symbol: str, timeframe: str, candles: Sequence[Candle]) -> None:
+        """Queue closed candles for upsert (forming candles are skipped). Cheap and thread-safe; never blocks."""
+        if not candles:
+            return
+        batch = tuple(candles)
+        self._enqueue(
+            _Job(
+                lambda db: upsert_candles(db, exchange, symbol, timeframe, batch),
+                len(batch),
+                f"candles {exchange} {symbol} {timeframe}",
+            )
+        )
+
+    def submit_trades(self, exchange: str, trades: Sequence[Trade]) -> None:
+        """Queue trades for recording (duplicates by trade id are ignored). Cheap and thread-safe."""
+        if not trades:
+            return
+        batch = tuple(trades)
+        self._enqueue(_Job(lambda db: insert_trades(db, exchange, batch), len(batch), f"trades {exchange}"))
+
+    def submit(self, fn: Callable[[Database], T], *, rows: int = 1, what: str = "write") -> Future[T]:
+        """Queue `fn(db)` to run inside the next batch transaction; the future carries its result or error.
+
+        This is how other repositories (setups, scan runs, alerts) write through the single writer. `fn` must
+        not commit or roll back; it may use sqlite-utils table methods (they nest as savepoints).
+        """
+        future: Future[T] = Future()
+        self._enqueue(_Job(fn, max(1, rows), what, cast("Future[Any]", future)), urgent=False)
+        return future
+
+    def call(self, fn: Callable[[Database], T], *, timeout: float | None = None, what: str = "write") -> T:
+        """Run `fn(db)` in the writer's next transaction right away and wait for the result (for sync callers)."""
+        future: Future[T] = Future()
+        self._enqueue(_Job(fn, 1, what, cast("Future[Any]", future)), urgent=True)
+        return future.result(timeout)
+
+    def write_candles(
+        self,
+        exchange: str,
+        symbol: str,
+        timeframe: str,
+        candles: Sequence[Candle],
+        *,
+        timeout: float | None = None,
+    ) -> int:
+        """Upsert candles now and wait for the commit; returns how many rows were new or changed."""
+        if not candles:
+            return 0
+        batch = tuple(candles)
+        future: Future[int] = Future()
+        job = _Job(
+            lambda db: upsert_candles(db, exchange, symbol, timeframe, batch),
+            len(batch),
+            f"candles {exchange} {symbol} {timeframe}",
+            cast("Future[Any]", future),
+        )
+        self._enqueue(job, urgent=True)
+        return future.result(timeout)
+
+    def flush(self, timeout: float | None = None) -> None:
+        """Block until everything submitted before this call is committed (or dropped, see `last_error`).
+
+        Raises TimeoutError when `timeout` seconds pass first, StoreError when the writer has stopped.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cond:
+            target = self._submitted
+            if self._queue:
+                self._urgent = True
+                self._cond.notify_all()
+            while self._completed < target:
+                if self._dead:
+                    raise StoreError(f"{self.path}: the store writer stopped: {self._last_error}")
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    raise TimeoutError(f"{self.path}: store flush did not finish within {timeout} s")
+                self._cond.wait(remaining)
+
+    async def flush_async(self, timeout: float | None = None) -> None:
+        """`flush()` for the asyncio loop: waits in a worker thread so the loop keeps running."""
+        await asyncio.to_thread(self.flush, timeout)
+
+    def close(self, timeout: float | None = None) -> None:
+        """Write everything queued, stop the thread and close the connection. Safe to call twice."""
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            raise TimeoutError(f"{self.path}: store writer did not stop within {timeout} s")
+
+    # -- health -------------------------------------------------------------------------------------------
+
+    @property
+    def queue_depth(self) -> int:
+        """Rows queued and not yet taken into a transaction."""
+        with self._cond:
+            return self._pending_rows
+
+    @property
+    def rows_written(self) -> int:
+        """Rows in jobs that committed (an upsert that changed nothing still counts as written)."""
+        with self._cond:
+            return self._rows_written
+
+    @property
+    def rows_dropped(self) -> int:
+        """Rows in jobs that failed and were given up on."""
+        with self._cond:
+            return self._rows_dropped
+
+    @property
+    def batches_written(self) -> int:
+        """Committed transactions."""
+        with self._cond:
+            return self._batches
+
+    @property
+    def last_error(self) -> Exception | None:
+        """The most recent failure (a job's bad data or a failed transaction); None while all is well."""
+        with self._cond:
+            return self._last_error
+
+    @property
+    def closed(self) -> bool:
+        """True once `close()` was called or the writer thread stopped."""
+        with self._cond:
+            return self._stopping or self._dead
+
+    # -- the writer thread --------------------------------------------------------------------------------
+
+    def _enqueue(self, job: _Job, *, urgent: bool = False) -> None:
+        with self._cond:
+            if self._stopping or self._dead:
+                raise StoreError(f"{self.path}: the store writer is closed")
+            if not self._queue:
+                self._first_queued = time.monotonic()
+            self._queue.append(job)
+            self._pending_rows += job.rows
+            self._submitted += 1
+            if urgent:
+                self._urgent = True
+            if urgent or len(self._queue) == 1 or self._pending_rows >= self.max_rows:
+                self._cond.notify_all()
+
+    def _next_batch(self) -> list[_Job] | None:
+        """Wait until a batch is due; None when stopping with nothing left to write."""
+        batch_s = self.batch_ms / 1000
+        with self._cond:
+            while True:
+                if self._queue:
+                    if self._stopping or self._urgent or self._pending_rows >= self.max_rows:
+                        break
+                    remaining = self._first_queued + batch_s - time.monotonic()
+                    if remaining <= 0:
+                        break
+                    self._cond.wait(remaining)
+                elif self._stopping:
+                    return None
+                else:
+                    self._urgent = False
+                    self._cond.wait()
+            batch = list(self._queue)
+            self._queue.clear()
+            self._pending_rows = 0
+            self._urgent = False
+            return batch
+
+    def _run(self) -> None:
+        try:
+            while (batch := self._next_batch()) is not None:
+                self._write(batch)
+        except BaseException as exc:  # a bug in the writer itself: fail every waiter instead of hanging them
+            log.exception("store writer stopped unexpectedly")
+            self._fail_everything(exc if isinstance(exc, Exception) else StoreError(repr(exc)))
+        finally:
+            self._db.close()
+
+    def _write(self, batch: list[_Job]) -> None:
+        conn = self._db.conn
+        failed: list[tuple[_Job, Exception]] = []
+        self._in_flight = batch
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for job in batch:
+                conn.execute("SAVEPOINT job")
+                try:
+                    job.result = job.apply(self._db)
+                except Exception as exc:
+                    if _is_transient(exc):
+                        raise
+                    conn.execute("ROLLBACK TO job")
+                    failed.append((job, exc))
+                conn.execute("RELEASE job")
+            conn.execute("COMMIT")
+        except Exception as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            self._retry_or_drop(batch, exc)
+        else:
+            self._committed(batch, failed)
+        finally:
+            self._in_flight = []
+
+    def _committed(self, batch: list[_Job], failed: list[tuple[_Job, Exception]]) -> None:
+        bad = {id(job): exc for job, exc in failed}
+        with self._cond:
+            for job, exc in failed:
+                self._rows_dropped += job.rows
+                self._last_error = exc
+            self._rows_written += sum(job.rows for job in batch if id(job) not in bad)
+            self._batches += 1
+            self._completed += len(batch)
+            self._cond.notify_all()
+        for job, exc in failed:
+            log.error("%s: store write of %s failed: %s", self.path, job.what, exc)
+        for job in batch:
+            if job.future is not None:
+                if id(job) in bad:
+                    job.future.set_exception(bad[id(job)])
+                else:
+                    job.future.set_result(job.result)
+            job.result = None
+
+    def _retry_or_drop(self, batch: list[_Job], exc: Exception) -> None:
+        error = StoreError(f"{self.path}: write transaction failed: {exc}")
+        retry: list[_Job] = []
+        dropped: list[_Job] = []
+        for job in batch:
+            job.attempts += 1
+            (retry if job.attempts < self.max_attempts else dropped).append(job)
+        with self._cond:
+            self._last_error = error
+            if retry:
+                self._queue.extendleft(reversed(retry))
+                self._pending_rows += sum(job.rows for job in retry)
+                self._first_queued = time.monotonic()
+            self._rows_dropped += sum(job.rows for job in dropped)
+            self._completed += len(dropped)
+            self._cond.notify_all()
+        log.warning("%s (%d jobs will be retried, %d dropped)", error, len(retry), len(dropped))
+        for job in dropped:
+            if job.future is not None:
+                job.future.set_exception(error)
+        if retry and not self._stopping:
+            # Give whatever holds the lock a moment before the retry (the wait is interruptible by close()).
+            with self._cond:
+                self._cond.wait(max(self.batch_ms, 50) / 1000)
+
+    def _fail_everything(self, exc: Exception) -> None:
+        with self._cond:
+            self._dead = True
+            self._last_error = exc
+            jobs = self._in_flight + list(self._queue)
+            self._in_flight = []
+            self._queue.clear()
+            self._pending_rows = 0
+            self._cond.notify_all()
+        for job in jobs:
+            if job.future is not None and not job.future.done():
+                job.future.set_exception(StoreError(f"{self.path}: the store writer stopped: {exc}"))
