@@ -204,13 +204,13 @@ def schema_version(db: Database) -> int:
     return int(row[0])
 
 
-def check_version(db: Database, path: str) -> int:
+def check_version(db: Database, path: str, known: int = SCHEMA_VERSION) -> int:
     """Refuse a file written by a newer cryptoterm (its tables may mean something this code does not know)."""
     version = schema_version(db)
-    if version > SCHEMA_VERSION:
+    if version > known:
         raise StoreError(
             f"{path}: database schema version {version} is newer than this cryptoterm understands "
-            f"(version {SCHEMA_VERSION}); upgrade cryptoterm or point [store].path at another file"
+            f"(version {known}); upgrade cryptoterm or point [store].path at another file"
         )
     return version
 
@@ -226,12 +226,7 @@ def migrate_schema(db: Database, path: str, migrations: tuple[Migration, ...] = 
         db.execute("BEGIN IMMEDIATE")
         try:
             # Re-read under the write lock: another process may have migrated while this one waited.
-            current = schema_version(db)
-            if current > known:
-                raise StoreError(
-                    f"{path}: database schema version {current} is newer than this cryptoterm understands "
-                    f"(version {known})"
-                )
+            current = check_version(db, path, known)
             if current < migration.version:
                 db.executescript(migration.sql)
                 db.execute(f"PRAGMA user_version = {int(migration.version)}")
@@ -244,7 +239,7 @@ def migrate_schema(db: Database, path: str, migrations: tuple[Migration, ...] = 
             if isinstance(exc, Exception):
                 raise StoreError(f"{path}: migration {migration.version} ({migration.name}) failed: {exc}") from exc
             raise
-    check_version(db, path)
+    check_version(db, path, known)
     return applied
 
 
