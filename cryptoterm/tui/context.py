@@ -1,0 +1,86 @@
+"""What the screens need from the rest of the product, as protocols.
+
+The TUI sits above wiring, but screens and widgets depend only on these small shapes, so the Pilot and
+snapshot tests drive the real app with a deterministic fake feed, and new screens plug in without knowing how
+the runtime was built. `TuiSession` is the state every screen shares: config, options, the runtime, the
+latest market snapshot and the recent log lines.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from cryptoterm.config.schema import AppConfig
+from cryptoterm.domain.market import Candle
+from cryptoterm.services.snapshots import MarketSnapshot
+from cryptoterm.wiring.options import RunOptions
+
+Publish = Callable[[MarketSnapshot], None]
+
+
+class FeedView(Protocol):
+    """The part of `services.market_feed.MarketFeed` the TUI reads (cheap, called on the UI thread)."""
+
+    symbols: list[str]
+
+    async def run(self) -> None: ...
+
+    def snapshot(self) -> MarketSnapshot: ...
+
+    def candles(self, symbol: str, timeframe: str, limit: int) -> list[Candle]: ...
+
+
+class RuntimeView(Protocol):
+    """The running product as the TUI sees it (built by `cryptoterm.wiring.build_runtime`)."""
+
+    @property
+    def feed(self) -> FeedView: ...
+
+    @property
+    def mode(self) -> str: ...
+
+    @property
+    def exchange(self) -> str: ...
+
+    async def start(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+
+#: Builds the runtime: (config, options, publish) → runtime. Tests pass one that returns a fake.
+RuntimeBuilder = Callable[[AppConfig, RunOptions, Publish], RuntimeView]
+
+
+@dataclass(frozen=True, slots=True)
+class LogLine:
+    """One formatted, already-redacted log record as the log pane shows it."""
+
+    created: float
+    level: int
+    level_name: str
+    logger: str
+    text: str
+
+
+@dataclass(slots=True)
+class TuiSession:
+    """State shared by every screen. Mutated only on the UI thread (by the app's message handlers)."""
+
+    config: AppConfig
+    options: RunOptions
+    runtime: RuntimeView
+    snapshot: MarketSnapshot | None = None
+    selected_symbol: str = ""
+    timeframe: str = "1m"
+    logs: deque[LogLine] = field(default_factory=lambda: deque(maxlen=500))
+
+    @property
+    def feed(self) -> FeedView:
+        return self.runtime.feed
+
+    @property
+    def symbols(self) -> list[str]:
+        return list(self.runtime.feed.symbols)

@@ -1,0 +1,78 @@
+"""The status bar: mode, exchange, connection state, throughput, freshness, late trades and feed time.
+
+Everything shown comes from the snapshot (including "now", the snapshot's `ts`), so a frozen clock gives a
+frozen status bar and the age of the last message is measured on the feed's clock, not the terminal's.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widgets import Static
+
+from cryptoterm.ports.market import StreamHealth
+from cryptoterm.services.snapshots import MarketSnapshot
+from cryptoterm.tui.formatting import fmt_age, fmt_clock, fmt_rate
+
+MODE_STYLES = {"demo": "bold black on yellow", "live": "bold white on dark_green", "replay": "bold white on blue"}
+STATE_STYLES = {
+    "connected": "green",
+    "connecting": "yellow",
+    "reconnecting": "yellow",
+    "disconnected": "bold red",
+    "closed": "red",
+}
+_STATE_RANK = {"closed": 4, "disconnected": 3, "reconnecting": 2, "connecting": 1, "connected": 0}
+
+
+def connection_state(health: tuple[StreamHealth, ...]) -> str:
+    """The worst state across connections ("connected" only if all are); "no stream" when none report."""
+    if not health:
+        return "no stream"
+    worst = max(health, key=lambda h: _STATE_RANK.get(h.state, 5))
+    if worst.breaker == "open":
+        return "breaker open"
+    return worst.state
+
+
+def status_text(mode: str, exchange: str, snapshot: MarketSnapshot | None) -> Text:
+    """The whole bar as one styled line (pure, so it is tested without a terminal)."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(f" {mode.upper()} ", style=MODE_STYLES.get(mode, "reverse"))
+    text.append(f" {exchange} ")
+    if snapshot is None:
+        text.append("│ starting…", style="dim")
+        return text
+    stats = snapshot.stats
+    state = connection_state(stats.health)
+    text.append("│ ", style="dim")
+    text.append(state, style=STATE_STYLES.get(state, "bold red"))
+    text.append(" │ ", style="dim")
+    text.append(f"{fmt_rate(stats.messages_per_s)} msg/s")
+    text.append(" │ ", style="dim")
+    age = snapshot.ts - stats.last_message_ms if stats.last_message_ms else float("nan")
+    text.append(f"last {fmt_age(age)}")
+    text.append(" │ ", style="dim")
+    text.append(f"late {stats.late_trades}", style="yellow" if stats.late_trades else "")
+    text.append(" │ ", style="dim")
+    text.append(f"{fmt_clock(snapshot.ts)} UTC")
+    return text
+
+
+class StatusBar(Static):
+    """One line at the bottom of a screen, above the footer."""
+
+    DEFAULT_CSS = """
+    StatusBar { height: 1; background: $panel; color: $foreground; }
+    """
+
+    def __init__(self, mode: str, exchange: str, *, id: str | None = None) -> None:
+        super().__init__(status_text(mode, exchange, None), id=id)
+        self.mode = mode
+        self.exchange = exchange
+        self.shown_text = ""
+
+    def apply_snapshot(self, snapshot: MarketSnapshot | None) -> None:
+        rendered = status_text(self.mode, self.exchange, snapshot)
+        if rendered.plain != self.shown_text:
+            self.shown_text = rendered.plain
+            self.update(rendered)
