@@ -46,6 +46,25 @@ T = TypeVar("T")
 DEFAULT_PAGE_LIMIT = 1000
 
 
+class _RedactingFilter(logging.Filter):
+    """Rewrites ccxt's own debug records (which print request headers and signed URLs) without secrets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage(), tuple(self.secrets))
+        record.args = None
+        return True
+
+
+_REDACTOR = _RedactingFilter()
+#: The logger handed to every ccxt client: ccxt logs API-key headers at DEBUG, so it goes through a filter.
+_CCXT_LOG = logging.getLogger(f"{__name__}.ccxt")
+_CCXT_LOG.addFilter(_REDACTOR)
+
+
 @dataclass
 class RequestStats:
     """Counters for the health screen and for tests: what this client asked and how it went."""
@@ -133,11 +152,14 @@ class CcxtHistory:
                 "defaultType": "swap" if usdm else "spot",
                 # History needs public endpoints only; currencies would need private ones.
                 "fetchCurrencies": False,
+                "fetchMargins": False,
             }
             if self.config.id.startswith("binance"):
                 options["fetchMarkets"] = ["linear"] if usdm else ["spot"]
                 options["defaultSubType"] = "linear" if usdm else None
+            _REDACTOR.secrets.update(self._secrets)
             params: dict[str, Any] = {
+                "logger": _CCXT_LOG,
                 "enableRateLimit": True,
                 "timeout": int(self.config.reliability.request_timeout_s * 1000),
                 "options": options,

@@ -57,7 +57,14 @@ class RejectedError(AdapterError):
 
 # ccxt class names, most specific first; the first name found along the exception's MRO decides.
 _RATE_LIMITED = ("RateLimitExceeded", "DDoSProtection")
-_RETRYABLE = ("RequestTimeout", "ExchangeNotAvailable", "OnMaintenance", "InvalidNonce", "NetworkError")
+_RETRYABLE = (
+    "RequestTimeout",
+    "ExchangeNotAvailable",
+    "OnMaintenance",
+    "InvalidNonce",
+    "NetworkError",
+    "OperationFailed",
+)
 _REJECTED = (
     "BadSymbol",
     "BadRequest",

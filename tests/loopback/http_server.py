@@ -151,6 +151,9 @@ class LoopbackBinance:
                 if fault.retry_after_s is not None:
                     headers["Retry-After"] = f"{fault.retry_after_s:g}"
                     body = {"code": -1003, "msg": "Too many requests; IP banned until further notice."}
+                elif fault.status >= 502:
+                    # Gateways in front of the exchange answer with plain text, not the API's JSON.
+                    return web.Response(text=f"{fault.status} gateway error", status=fault.status)
                 else:
                     body = {"code": -1001, "msg": "Internal error; unable to process your request."}
                 return _json(body, status=fault.status, headers=headers)
