@@ -1,0 +1,108 @@
+"""Crash safety: SIGKILL a process that is writing through the store writer, then reopen the file.
+
+Every batch is one transaction, so whatever moment the kill lands, the file must pass `integrity_check`, hold a
+whole number of batches (never part of one), keep every batch the writer reported as committed, and accept new
+writes. Three kills in a row on the same file, each continuing where the last one stopped.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import signal
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from cryptoterm.adapters.store import StoreWriter, open_database
+from tests.adapters.crash_writer import batch
+
+HELPER = Path(__file__).with_name("crash_writer.py")
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+BATCH = 500
+MINUTE_MS = 60_000
+STARTUP_PATIENCE_S = 60.0
+
+
+def run_until_killed(path: Path, first_batch: int, min_rows: int) -> int:
+    """Start the writer process, SIGKILL it once it has committed `min_rows`; returns the last reported count."""
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, str(HELPER), str(path), str(BATCH), str(first_batch)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+    lines: queue.Queue[str | None] = queue.Queue()
+
+    def pump() -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            lines.put(line)
+        lines.put(None)
+
+    threading.Thread(target=pump, daemon=True).start()
+    reported = 0
+    try:
+        while reported < min_rows:
+            try:
+                line = lines.get(timeout=STARTUP_PATIENCE_S)
+            except queue.Empty:
+                pytest.fail("crash writer produced no progress")
+            if line is None:
+                assert proc.stderr is not None
+                pytest.fail(f"crash writer exited early: {proc.stderr.read()}")
+            reported = int(line)
+        # Still writing: the queue is kept full, so the kill lands mid-batch most of the time.
+        os.kill(proc.pid, signal.SIGKILL)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
+        if proc.stderr:
+            proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL
+    return reported
+
+
+def check_file(path: Path) -> int:
+    """Reopen after a kill; returns the number of whole batches stored."""
+    db = open_database(path)
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        rows, first, last = db.execute("SELECT count(*), min(open_time), max(open_time) FROM candles").fetchone()
+    finally:
+        db.close()
+    assert rows % BATCH == 0, f"{rows} rows is not a whole number of {BATCH}-row batches"
+    batches = rows // BATCH
+    # Batches commit in order, so what survives is exactly batches 0..n-1: no holes, no extras.
+    assert first == 0
+    assert last == (rows - 1) * MINUTE_MS
+    return batches
+
+
+def test_sigkill_mid_write_leaves_whole_batches(tmp_path: Path) -> None:
+    path = tmp_path / "crash.db"
+    batches = 0
+    for _ in range(3):
+        reported = run_until_killed(path, batches, min_rows=(batches + 20) * BATCH)
+        assert Path(f"{path}-wal").stat().st_size > 0  # killed with a live WAL, not after a clean close
+        survived = check_file(path)
+        assert survived * BATCH >= reported  # nothing the writer reported committed was lost
+        assert survived >= batches + 20
+        batches = survived
+
+    writer = StoreWriter(path, batch_ms=1)
+    try:
+        writer.submit_candles("binance", "BTC/USDT", "1m", batch(batches, BATCH))
+        writer.flush()
+        assert writer.last_error is None
+    finally:
+        writer.close()
+    assert check_file(path) == batches + 1
