@@ -1,0 +1,152 @@
+"""Candle frames for evaluation: resampling to higher timeframes and lookahead-free alignment.
+
+Frames are pandas DataFrames indexed by open_time (epoch ms, UTC) with columns open, high, low, close, volume.
+A higher-timeframe value reaches a base bar only once the higher bar has CLOSED by the base bar's close:
+`higher.open_time + higher_tf <= base.open_time + base_tf`. So the 1h bar opening 02:00 (closing 03:00) still
+sees the 4h bar of the previous day's 20:00, while the 1h bar opening 03:00 (closing 04:00) sees 00:00-04:00.
+That one rule makes a backtest over the whole array see exactly what a live scan saw at each bar.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from cryptoterm.domain.indicators import BoolArray, FloatArray
+from cryptoterm.domain.timeframes import timeframe_ms
+
+IntArray = npt.NDArray[np.int64]
+OHLCV = ("open", "high", "low", "close", "volume")
+
+
+def frame_index(frame: pd.DataFrame) -> IntArray:
+    """The open times of `frame` as int64 epoch ms."""
+    return np.ascontiguousarray(frame.index.to_numpy(), dtype=np.int64)
+
+
+def _check_frame(frame: pd.DataFrame, what: str) -> None:
+    missing = [c for c in OHLCV if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{what}: frame lacks column(s) {', '.join(missing)} (needs {', '.join(OHLCV)})")
+
+
+def resample_ohlcv(frame: pd.DataFrame, timeframe: str, *, source_timeframe: str | None = None) -> pd.DataFrame:
+    """Aggregate `frame` into UTC-aligned `timeframe` bars (open first, high max, low min, close last, volume sum).
+
+    A trailing bucket whose last source bar does not reach the bucket's end is still forming and is dropped.
+    Buckets with missing bars inside (exchange outages) are kept: their period is over. `source_timeframe`
+    defaults to the smallest spacing between rows.
+    """
+    _check_frame(frame, f"resample to {timeframe}")
+    step = timeframe_ms(timeframe)
+    index = frame_index(frame)
+    if index.size == 0:
+        return frame.loc[:, list(OHLCV)].iloc[0:0]
+    if source_timeframe is not None:
+        source_step = timeframe_ms(source_timeframe)
+    else:
+        source_step = int(np.diff(index).min()) if index.size > 1 else step
+    if step % source_step:
+        raise ValueError(f"cannot resample {source_step} ms bars into {timeframe} bars")
+    buckets = index - index % step
+    starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
+    ends = np.r_[starts[1:], index.size] - 1
+    columns = {name: frame[name].to_numpy(np.float64) for name in OHLCV}
+    data = {
+        "open": columns["open"][starts],
+        "high": np.maximum.reduceat(columns["high"], starts),
+        "low": np.minimum.reduceat(columns["low"], starts),
+        "close": columns["close"][ends],
+        "volume": np.add.reduceat(columns["volume"], starts),
+    }
+    out = pd.DataFrame(data, index=pd.Index(buckets[starts], name="open_time"))
+    if index[-1] + source_step < buckets[-1] + step:
+        out = out.iloc[:-1]
+    return out
+
+
+def visible_positions(higher_index: IntArray, higher_tf: str, base_index: IntArray, base_tf: str) -> IntArray:
+    """For each base bar, the position of the last higher bar closed by the base bar's close, or -1."""
+    closes = higher_index + timeframe_ms(higher_tf)
+    base_closes = base_index + timeframe_ms(base_tf)
+    positions: IntArray = np.searchsorted(closes, base_closes, side="right").astype(np.int64) - 1
+    return positions
+
+
+def align_float(values: FloatArray, positions: IntArray) -> FloatArray:
+    """`values` seen through `positions` (NaN where no higher bar has closed yet)."""
+    out = values[np.maximum(positions, 0)]
+    result: FloatArray = np.where(positions >= 0, out, np.nan)
+    return result
+
+
+def align_bool(values: BoolArray, positions: IntArray) -> BoolArray:
+    """Boolean `values` seen through `positions` (False where no higher bar has closed yet)."""
+    result: BoolArray = values[np.maximum(positions, 0)] & (positions >= 0)
+    return result
+
+
+@dataclass(frozen=True, eq=False)
+class Bars:
+    """One timeframe's candles as float64 arrays, plus the derived price series the language names."""
+
+    timeframe: str
+    index: IntArray
+    open: FloatArray
+    high: FloatArray
+    low: FloatArray
+    close: FloatArray
+    volume: FloatArray
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, timeframe: str) -> Bars:
+        _check_frame(frame, f"{timeframe} frame")
+        return cls(
+            timeframe,
+            frame_index(frame),
+            *(np.ascontiguousarray(frame[name].to_numpy(np.float64)) for name in OHLCV),
+        )
+
+    def __len__(self) -> int:
+        return int(self.index.size)
+
+    @cached_property
+    def hl2(self) -> FloatArray:
+        result: FloatArray = (self.high + self.low) / 2.0
+        return result
+
+    @cached_property
+    def hlc3(self) -> FloatArray:
+        result: FloatArray = (self.high + self.low + self.close) / 3.0
+        return result
+
+    @cached_property
+    def ohlc4(self) -> FloatArray:
+        result: FloatArray = (self.open + self.high + self.low + self.close) / 4.0
+        return result
+
+    def series(self, name: str) -> FloatArray:
+        """A price series by its language name (open high low close volume hl2 hlc3 ohlc4)."""
+        value = getattr(self, name)
+        assert isinstance(value, np.ndarray)
+        return value
+
+
+def load_bars(frames: Mapping[str, pd.DataFrame], base_tf: str, timeframes: frozenset[str]) -> dict[str, Bars]:
+    """Bars for every needed timeframe: supplied frames are used as is, missing ones resampled from the base."""
+    if base_tf not in frames:
+        have = ", ".join(sorted(frames)) or "none"
+        raise ValueError(f"no {base_tf} frame given (the strategy's timeframe); frames given: {have}")
+    base = frames[base_tf]
+    bars = {base_tf: Bars.from_frame(base, base_tf)}
+    for tf in timeframes - {base_tf}:
+        frame = frames.get(tf)
+        if frame is None:
+            frame = resample_ohlcv(base, tf, source_timeframe=base_tf)
+        bars[tf] = Bars.from_frame(frame, tf)
+    return bars
