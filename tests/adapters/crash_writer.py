@@ -1,6 +1,10 @@
 """Writes candle batches through the store writer until it is killed (used by test_store_crash.py).
 
-Usage: python crash_writer.py DB_PATH BATCH_SIZE FIRST_BATCH
+Usage: python crash_writer.py DB_PATH BATCH_SIZE FIRST_BATCH [hang]
+
+With `hang`, it commits ten batches, then starts one more transaction with a page cache so small that SQLite has
+to spill the half-written batch into the WAL, prints "hanging" and waits there to be killed: a kill that is
+certain to land inside a transaction, with uncommitted pages already on disk.
 
 Batch k holds BATCH_SIZE one-minute candles with open times k*BATCH_SIZE … (k+1)*BATCH_SIZE-1 minutes, spread
 over several symbols so each transaction touches many pages. After every commit it prints the rows the writer
@@ -13,7 +17,10 @@ import sys
 import time
 from pathlib import Path
 
+from sqlite_utils import Database
+
 from cryptoterm.adapters.store import StoreWriter
+from cryptoterm.adapters.store.writes import upsert_candles
 from cryptoterm.domain.market import Candle
 
 SYMBOLS = ("BTC/USDT", "ETH/USDT", "SOL/USDT", "XRP/USDT")
@@ -29,9 +36,27 @@ def batch(index: int, size: int) -> list[Candle]:
     ]
 
 
+def hang_inside_a_transaction(writer: StoreWriter, size: int, first: int) -> int:
+    for index in range(first, first + 10):
+        writer.write_candles("binance", SYMBOLS[index % len(SYMBOLS)], "1m", batch(index, size))
+
+    def half_written(db: Database) -> None:
+        db.execute("PRAGMA cache_size = 2")
+        big = [c for k in range(first + 10, first + 30) for c in batch(k, size)]
+        upsert_candles(db, "binance", "BTC/USDT", "1m", big)
+        print("hanging", flush=True)
+        time.sleep(3600)
+
+    writer.submit(half_written)
+    writer.flush()
+    return 1
+
+
 def main(argv: list[str]) -> int:
     path, size, first = Path(argv[1]), int(argv[2]), int(argv[3])
     writer = StoreWriter(path, batch_ms=2, max_rows=size * 4)
+    if argv[4:] == ["hang"]:
+        return hang_inside_a_transaction(writer, size, first)
     reported = -1
     index = first
     while True:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import queue
 import signal
+import struct
 import subprocess
 import sys
 import threading
@@ -27,11 +28,12 @@ MINUTE_MS = 60_000
 STARTUP_PATIENCE_S = 60.0
 
 
-def run_until_killed(path: Path, first_batch: int, min_rows: int) -> int:
-    """Start the writer process, SIGKILL it once it has committed `min_rows`; returns the last reported count."""
+def run_until_killed(path: Path, first_batch: int, min_rows: int, *, hang: bool = False) -> int:
+    """Start the writer process, SIGKILL it once it has committed `min_rows` (or, with `hang`, once it is stuck
+    inside a transaction); returns the last committed row count it reported."""
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     proc = subprocess.Popen(
-        [sys.executable, str(HELPER), str(path), str(BATCH), str(first_batch)],
+        [sys.executable, str(HELPER), str(path), str(BATCH), str(first_batch), *(["hang"] if hang else [])],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -48,7 +50,7 @@ def run_until_killed(path: Path, first_batch: int, min_rows: int) -> int:
     threading.Thread(target=pump, daemon=True).start()
     reported = 0
     try:
-        while reported < min_rows:
+        while hang or reported < min_rows:
             try:
                 line = lines.get(timeout=STARTUP_PATIENCE_S)
             except queue.Empty:
@@ -56,6 +58,8 @@ def run_until_killed(path: Path, first_batch: int, min_rows: int) -> int:
             if line is None:
                 assert proc.stderr is not None
                 pytest.fail(f"crash writer exited early: {proc.stderr.read()}")
+            if line.strip() == "hanging":
+                break
             reported = int(line)
         # Still writing: the queue is kept full, so the kill lands mid-batch most of the time.
         os.kill(proc.pid, signal.SIGKILL)
@@ -106,3 +110,30 @@ def test_sigkill_mid_write_leaves_whole_batches(tmp_path: Path) -> None:
     finally:
         writer.close()
     assert check_file(path) == batches + 1
+
+
+def wal_tail_is_uncommitted(path: Path) -> bool:
+    """True when the WAL's last valid frame belongs to a transaction that never committed.
+
+    WAL header: 32 bytes, page size at offset 8, salts at 16..24. Each frame: 24-byte header (page number,
+    commit size, salts, checksums) + one page; `commit size` is non-zero only on a transaction's last frame.
+    """
+    data = Path(f"{path}-wal").read_bytes()
+    (page_size,) = struct.unpack(">I", data[8:12])
+    salts = data[16:24]
+    last_commit: int | None = None
+    offset = 32
+    while offset + 24 + page_size <= len(data):
+        header = data[offset : offset + 24]
+        if header[8:16] != salts:
+            break
+        (last_commit,) = struct.unpack(">I", header[4:8])
+        offset += 24 + page_size
+    return last_commit == 0
+
+
+def test_sigkill_inside_a_spilled_transaction_loses_only_that_transaction(tmp_path: Path) -> None:
+    path = tmp_path / "spill.db"
+    run_until_killed(path, 0, min_rows=0, hang=True)
+    assert wal_tail_is_uncommitted(path)  # half a transaction really is on disk
+    assert check_file(path) == 10  # ... and recovery drops it: the ten committed batches, nothing more
