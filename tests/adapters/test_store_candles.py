@@ -208,7 +208,7 @@ def test_hand_written_upsert_matches_sqlite_utils_upsert_all(tmp_path: Path) -> 
             records = [{"exchange": EX, "symbol": "BTC/USDT", "timeframe": "1m", **c._asdict()} for c in batch]
             for record in records:
                 del record["closed"]
-            reference["candles"].upsert_all(records, pk=("exchange", "symbol", "timeframe", "open_time"))
+            reference.table("candles").upsert_all(records, pk=("exchange", "symbol", "timeframe", "open_time"))
         rows = list(reference.query("SELECT * FROM candles ORDER BY open_time"))
     finally:
         reference.close()

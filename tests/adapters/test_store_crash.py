@@ -84,7 +84,7 @@ def check_file(path: Path) -> int:
     finally:
         db.close()
     assert rows % BATCH == 0, f"{rows} rows is not a whole number of {BATCH}-row batches"
-    batches = rows // BATCH
+    batches = int(rows) // BATCH
     # Batches commit in order, so what survives is exactly batches 0..n-1: no holes, no extras.
     assert first == 0
     assert last == (rows - 1) * MINUTE_MS

@@ -153,7 +153,7 @@ def test_migration_one_creates_every_table_with_its_columns_and_keys(tmp_path: P
 def test_migrations_are_idempotent(tmp_path: Path) -> None:
     path = tmp_path / "c.db"
     db = open_database(path)
-    db["strategies"].insert({"name": "breakout", "source": "x.toml"})
+    db.table("strategies").insert({"name": "breakout", "source": "x.toml"})
     schema_before = db.schema
     assert migrate_schema(db, str(path)) == []
     db.close()

@@ -125,7 +125,7 @@ def test_bad_candle_error_names_the_series(slow_writer: StoreWriter) -> None:
 
 def test_submit_and_call_run_functions_in_the_writer(slow_writer: StoreWriter, db_path: Path) -> None:
     def add_run(db: Database) -> int:
-        return int(db["scan_runs"].insert({"started_ms": 1, "origin": "test", "hits": 3}).last_pk)
+        return int(db.table("scan_runs").insert({"started_ms": 1, "origin": "test", "hits": 3}).last_pk or 0)
 
     future = slow_writer.submit(add_run)
     slow_writer.flush()
