@@ -1,0 +1,158 @@
+"""Simulated 1m history as OHLCV arrays, and exact aggregation to higher timeframes.
+
+Bars come from the model's minute paths without simulating trades: the close is the path's level, the open
+the previous close, and the high / low are drawn from the exact distribution of a Brownian bridge's maximum
+and minimum between the two (for a bridge from 0 to r with variance s², P(max > m) = exp(-2 m (m - r) / s²),
+so max = (r + sqrt(r² + 2 s² E)) / 2 with E ~ Exp(1)). That keeps history generation a handful of
+whole-array operations, yet the wicks have the size the live trade paths give.
+
+Prices are anchored so that the last close is each symbol's listed price: the live stream starts there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from cryptoterm.adapters.sim.model import MinuteBlock
+from cryptoterm.domain.market import Candle
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True, slots=True)
+class Bars:
+    """OHLCV arrays; price fields have shape (symbols, bars) or (bars,), `open_time` has shape (bars,)."""
+
+    open_time: IntArray
+    open: FloatArray
+    high: FloatArray
+    low: FloatArray
+    close: FloatArray
+    volume: FloatArray
+    quote_volume: FloatArray
+    trades: IntArray
+
+    def __len__(self) -> int:
+        return int(self.open_time.shape[0])
+
+    def row(self, index: int) -> Bars:
+        """One symbol's bars (for (symbols, bars) arrays)."""
+        return Bars(
+            self.open_time,
+            self.open[index],
+            self.high[index],
+            self.low[index],
+            self.close[index],
+            self.volume[index],
+            self.quote_volume[index],
+            self.trades[index],
+        )
+
+    def window(self, lo: int, hi: int) -> Bars:
+        """Bars lo..hi-1 along the time axis."""
+        return Bars(
+            self.open_time[lo:hi],
+            self.open[..., lo:hi],
+            self.high[..., lo:hi],
+            self.low[..., lo:hi],
+            self.close[..., lo:hi],
+            self.volume[..., lo:hi],
+            self.quote_volume[..., lo:hi],
+            self.trades[..., lo:hi],
+        )
+
+    def candles(self) -> list[Candle]:
+        """Closed `Candle`s of a one-symbol `Bars`."""
+        return list(
+            map(
+                Candle,
+                self.open_time.tolist(),
+                self.open.tolist(),
+                self.high.tolist(),
+                self.low.tolist(),
+                self.close.tolist(),
+                self.volume.tolist(),
+                self.quote_volume.tolist(),
+                self.trades.tolist(),
+            )
+        )
+
+
+def round_to_tick(prices: FloatArray, ticks: FloatArray, decimals: list[int]) -> FloatArray:
+    """Round each row to its symbol's tick, then to the tick's decimals so prints carry no float noise."""
+    out = np.rint(prices / ticks[:, None]) * ticks[:, None]
+    for i, places in enumerate(decimals):
+        out[i] = np.round(out[i], places)
+    return out
+
+
+def anchor_offsets(block: MinuteBlock, prices: FloatArray) -> FloatArray:
+    """Log offsets that make the block's last close equal `prices`: log price = level + offset."""
+    offsets: FloatArray = np.log(prices) - block.level[:, -1]
+    return offsets
+
+
+def bars_from_block(
+    block: MinuteBlock,
+    offsets: FloatArray,
+    ticks: FloatArray,
+    decimals: list[int],
+    rng: np.random.Generator,
+) -> Bars:
+    """1m bars of every symbol for the block, prices in quote currency rounded to ticks."""
+    level = block.level + offsets[:, None]
+    prev = np.concatenate([block.start_level[:, None] + offsets[:, None], level[:, :-1]], axis=1)
+    r = block.log_return
+    two_var = 2.0 * block.sigma**2
+    shape = r.shape
+    up = 0.5 * (r + np.sqrt(r * r + two_var * rng.standard_exponential(shape, dtype=np.float32)))
+    down = 0.5 * (r - np.sqrt(r * r + two_var * rng.standard_exponential(shape, dtype=np.float32)))
+    close = round_to_tick(np.exp(level), ticks, decimals)
+    open_ = round_to_tick(np.exp(prev), ticks, decimals)
+    high = np.maximum(round_to_tick(np.exp(prev + up), ticks, decimals), np.maximum(open_, close))
+    low = np.minimum(round_to_tick(np.exp(prev + down), ticks, decimals), np.minimum(open_, close))
+    quote = block.volume * (open_ + high + low + close) * 0.25
+    return Bars(block.open_time, open_, high, low, close, block.volume, quote, block.trades)
+
+
+def concat(parts: list[Bars]) -> Bars:
+    """Join bars along time (all parts have the same symbols)."""
+    if len(parts) == 1:
+        return parts[0]
+    return Bars(
+        np.concatenate([p.open_time for p in parts]),
+        np.concatenate([p.open for p in parts], axis=-1),
+        np.concatenate([p.high for p in parts], axis=-1),
+        np.concatenate([p.low for p in parts], axis=-1),
+        np.concatenate([p.close for p in parts], axis=-1),
+        np.concatenate([p.volume for p in parts], axis=-1),
+        np.concatenate([p.quote_volume for p in parts], axis=-1),
+        np.concatenate([p.trades for p in parts], axis=-1),
+    )
+
+
+def aggregate(bars: Bars, timeframe_ms: int) -> Bars:
+    """Exact higher-timeframe bars: open = first, high = max, low = min, close = last, volumes and trades summed.
+
+    Buckets are epoch-aligned (as Binance's); a bucket is present when at least one 1m bar falls in it.
+    Works on one symbol or on (symbols, bars) arrays at once.
+    """
+    if len(bars) == 0:
+        return bars
+    bucket = bars.open_time - bars.open_time % timeframe_ms
+    starts = np.flatnonzero(np.r_[True, bucket[1:] != bucket[:-1]])
+    ends = np.r_[starts[1:], len(bars)] - 1
+    return Bars(
+        bucket[starts],
+        bars.open[..., starts],
+        np.maximum.reduceat(bars.high, starts, axis=-1),
+        np.minimum.reduceat(bars.low, starts, axis=-1),
+        bars.close[..., ends],
+        np.add.reduceat(bars.volume, starts, axis=-1),
+        np.add.reduceat(bars.quote_volume, starts, axis=-1),
+        np.add.reduceat(bars.trades, starts, axis=-1),
+    )
