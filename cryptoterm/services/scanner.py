@@ -1,0 +1,467 @@
+"""The scanner: every enabled strategy over its universe, on the last closed bar, into setups.
+
+`Scanner.scan()` is synchronous and thread-safe: the TUI runs it in a thread worker (`run_worker(thread=True,
+exclusive=True)`), `--scan-once` calls it directly. It reads candle frames from the store (higher timeframes
+from the store when stored, else resampled from the base frame by the strategy), evaluates each strategy's
+signal array, and turns a signal on the newest closed bar into a sized setup. One bad symbol (no candles,
+a NaN level, a broken frame) becomes an error entry in the run's record and the report; it never fails the
+scan. Every run is recorded in `scan_runs` with its duration, counts and errors.
+
+The universe is refreshed before each scan with `await UniverseProvider.refresh()` (tickers are async); the
+synchronous scan then reads the refreshed lists.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+
+from cryptoterm.adapters.errors import redact
+from cryptoterm.adapters.store.candles import SqliteStore
+from cryptoterm.adapters.store.setups_repo import SetupsRepo
+from cryptoterm.config.schema import RegimeConfig, ScannerConfig, UniverseConfig
+from cryptoterm.domain import regime as regime_mod
+from cryptoterm.domain.setups import ConditionResult, Direction, Setup, build_setup
+from cryptoterm.domain.timeframes import bucket_start, timeframe_ms
+from cryptoterm.domain.universe import VolumeEntry, fixed_universe, top_by_quote_volume
+from cryptoterm.ports.clock import Clock
+from cryptoterm.ports.market import HistorySource
+from cryptoterm.services.notifications import NotificationOutbox, error_message, setup_message
+
+log = logging.getLogger(__name__)
+
+#: Bars of the 1h series summed for the offline 24 h quote volume.
+_DAY_OF_HOURS = 24
+
+
+class TermLike(Protocol):
+    @property
+    def text(self) -> str: ...
+    @property
+    def passed(self) -> Any: ...
+    @property
+    def values(self) -> Any: ...
+
+
+class EvaluationLike(Protocol):
+    @property
+    def signal(self) -> npt.NDArray[np.bool_]: ...
+    @property
+    def terms(self) -> Sequence[Any]: ...
+
+
+class LevelsLike(Protocol):
+    @property
+    def entry(self) -> float: ...
+    @property
+    def stop(self) -> float: ...
+    @property
+    def targets(self) -> Sequence[float]: ...
+
+
+class StrategyLike(Protocol):
+    """What the scanner needs of a compiled strategy (`domain.strategy.CompiledStrategy`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def timeframe(self) -> str: ...
+    @property
+    def direction(self) -> str: ...
+    @property
+    def timeframes_needed(self) -> Any: ...
+    @property
+    def warmup_bars(self) -> int: ...
+    @property
+    def expires_bars(self) -> int: ...
+
+    def evaluate(self, frames: Mapping[str, pd.DataFrame], regime: Any = None) -> Any: ...
+
+    def levels_at(self, frames: Mapping[str, pd.DataFrame], index: int) -> Any: ...
+
+
+@dataclass(frozen=True, slots=True)
+class ScanError:
+    """One strategy + symbol that could not be scanned, and why (already redacted)."""
+
+    strategy: str
+    symbol: str
+    error: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"strategy": self.strategy, "symbol": self.symbol, "error": self.error}
+
+
+@dataclass(frozen=True, slots=True)
+class ScanReport:
+    """What one scan did: the setups it opened, the hits that duplicated open ones, and the errors."""
+
+    run_id: int
+    origin: str
+    started_ms: int
+    finished_ms: int
+    strategies: int
+    symbols: int
+    hits: int
+    new_setups: tuple[Setup, ...]
+    errors: tuple[ScanError, ...]
+    duplicates: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def duration_ms(self) -> int:
+        return self.finished_ms - self.started_ms
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class UniverseProvider:
+    """The symbols each strategy scans: its fixed list, or the top N by 24 h quote volume, after exclusions.
+
+    Volumes come from `history.fetch_tickers()` when a history source is given (refreshed by `refresh()`),
+    otherwise from the store: the sum of the last 24 stored 1h candles' quote volume (close × volume when the
+    exchange gave none), or the last 1d candle. A strategy with neither a list nor `top` scans `default`
+    (the watchlist).
+    """
+
+    def __init__(
+        self,
+        store: SqliteStore,
+        exchange: str,
+        universes: Mapping[str, UniverseConfig],
+        default: Sequence[str],
+        history: HistorySource | None = None,
+    ) -> None:
+        self._store = store
+        self._exchange = exchange
+        self._universes = dict(universes)
+        self._default = list(default)
+        self._history = history
+        self._volumes: list[VolumeEntry] | None = None
+        self._lock = threading.Lock()
+
+    async def refresh(self) -> None:
+        """Fetch fresh 24 h volumes (when some strategy uses `top` and a history source exists)."""
+        if not any(u.top > 0 and not u.symbols for u in self._universes.values()):
+            return
+        if self._history is not None:
+            tickers = await self._history.fetch_tickers()
+            volumes = [VolumeEntry(t.symbol, float(t.quote_volume_24h)) for t in tickers]
+        else:
+            volumes = self.stored_volumes()
+        with self._lock:
+            self._volumes = volumes
+
+    def stored_volumes(self) -> list[VolumeEntry]:
+        """24 h quote volume per stored symbol, from the newest 1h candles (or the newest 1d candle)."""
+        out: dict[str, float] = {}
+        for timeframe, bars in (("1d", 1), ("1h", _DAY_OF_HOURS)):
+            for symbol in self._store.symbols_with_candles(self._exchange, timeframe):
+                candles = self._store.read_candles(self._exchange, symbol, timeframe, limit=bars)
+                out[symbol] = float(sum(c.quote_volume or c.close * c.volume for c in candles))
+        return [VolumeEntry(s, v) for s, v in sorted(out.items())]
+
+    def symbols_for(self, strategy: str) -> list[str]:
+        universe = self._universes.get(strategy, UniverseConfig())
+        if universe.symbols:
+            return fixed_universe(universe.symbols, universe.exclude)
+        if universe.top > 0:
+            with self._lock:
+                volumes = self._volumes
+            if volumes is None:
+                volumes = self.stored_volumes()
+                with self._lock:
+                    self._volumes = volumes
+            return top_by_quote_volume(
+                volumes,
+                top=universe.top,
+                quote=universe.quote,
+                exclude=universe.exclude,
+                min_quote_volume=universe.min_quote_volume,
+            )
+        return fixed_universe(self._default, universe.exclude)
+
+
+class Scanner:
+    """Runs strategies over their universes and records setups. See the module docstring."""
+
+    def __init__(
+        self,
+        store: SqliteStore,
+        strategies: Sequence[StrategyLike],
+        config: ScannerConfig,
+        exchange: str,
+        clock: Clock,
+        notifications: NotificationOutbox | None,
+        universe: UniverseProvider,
+        *,
+        repo: SetupsRepo | None = None,
+    ) -> None:
+        self._store = store
+        self._repo = repo if repo is not None else SetupsRepo(store)
+        self._strategies = list(strategies)
+        self._config = config
+        self._exchange = exchange
+        self._clock = clock
+        self._notifications = notifications
+        self._universe = universe
+        self._lock = threading.Lock()
+
+    @property
+    def strategies(self) -> list[StrategyLike]:
+        return list(self._strategies)
+
+    @property
+    def repo(self) -> SetupsRepo:
+        return self._repo
+
+    def scan(self, origin: str = "manual") -> ScanReport:
+        """Scan every strategy once. Serialised: a second caller waits for the first scan to finish."""
+        with self._lock:
+            return self._scan(origin)
+
+    def _scan(self, origin: str) -> ScanReport:
+        started = self._clock.now_ms()
+        run_id = self._repo.start_scan_run(started, origin)
+        errors: list[ScanError] = []
+        created: list[Setup] = []
+        duplicates: list[str] = []
+        symbols_seen: set[str] = set()
+        hits = 0
+        regime_cache: dict[str, tuple[pd.Index, npt.NDArray[np.str_]] | None] = {}
+        for strategy in self._strategies:
+            try:
+                symbols = self._universe.symbols_for(strategy.name)
+            except Exception as exc:
+                errors.append(ScanError(strategy.name, "*", _describe(exc)))
+                continue
+            for symbol in symbols:
+                symbols_seen.add(symbol)
+                try:
+                    setup = self._scan_one(strategy, symbol, started, regime_cache)
+                except Exception as exc:
+                    log.debug("scan of %s %s failed", strategy.name, symbol, exc_info=True)
+                    errors.append(ScanError(strategy.name, symbol, _describe(exc)))
+                    continue
+                if setup is None:
+                    continue
+                hits += 1
+                saved = self._repo.insert_setup(setup, scan_run_id=run_id)
+                if saved is None:
+                    duplicates.append(f"{strategy.name} {symbol} {setup.direction}")
+                    continue
+                created.append(saved)
+                if self._notifications is not None:
+                    self._notifications.emit(setup_message(saved))
+        finished = self._clock.now_ms()
+        self._repo.finish_scan_run(
+            run_id,
+            finished_ms=finished,
+            duration_ms=finished - started,
+            strategies=len(self._strategies),
+            symbols=len(symbols_seen),
+            hits=hits,
+            new_setups=len(created),
+            errors=[e.as_dict() for e in errors],
+        )
+        if errors and self._notifications is not None:
+            self._notifications.emit(error_message(origin, [e.as_dict() for e in errors]))
+        log.info(
+            "%s scan: %d strategies, %d symbols, %d hits, %d new setups, %d errors in %d ms",
+            origin,
+            len(self._strategies),
+            len(symbols_seen),
+            hits,
+            len(created),
+            len(errors),
+            finished - started,
+        )
+        return ScanReport(
+            run_id=run_id,
+            origin=origin,
+            started_ms=started,
+            finished_ms=finished,
+            strategies=len(self._strategies),
+            symbols=len(symbols_seen),
+            hits=hits,
+            new_setups=tuple(created),
+            errors=tuple(errors),
+            duplicates=tuple(duplicates),
+        )
+
+    # -- one strategy, one symbol -------------------------------------------------------------------------
+
+    def frames_for(self, strategy: StrategyLike, symbol: str, now_ms: int) -> dict[str, pd.DataFrame]:
+        """Closed candles as of `now_ms`: the base frame, plus each higher timeframe that is stored."""
+        base_tf = strategy.timeframe
+        limit = max(self._config.history_bars, int(strategy.warmup_bars) + 2)
+        until = bucket_start(now_ms, timeframe_ms(base_tf))
+        base = self._store.read_candles_frame(self._exchange, symbol, base_tf, until_ms=until, limit=limit)
+        if base.empty:
+            raise LookupError(f"no {base_tf} candles stored for {symbol} on {self._exchange}")
+        frames = {base_tf: base}
+        last_close = int(base.index[-1]) + timeframe_ms(base_tf)
+        for tf in sorted(set(strategy.timeframes_needed) - {base_tf}):
+            tf_ms = timeframe_ms(tf)
+            higher = self._store.read_candles_frame(
+                self._exchange, symbol, tf, until_ms=last_close - tf_ms + 1, limit=limit
+            )
+            if len(higher) > 0:
+                frames[tf] = higher
+        return frames
+
+    def _scan_one(
+        self,
+        strategy: StrategyLike,
+        symbol: str,
+        now_ms: int,
+        regime_cache: dict[str, tuple[pd.Index, npt.NDArray[np.str_]] | None],
+    ) -> Setup | None:
+        frames = self.frames_for(strategy, symbol, now_ms)
+        base = frames[strategy.timeframe]
+        labels = self._regime_for(base, strategy.timeframe, regime_cache) if _uses_regime(strategy) else None
+        evaluation = strategy.evaluate(frames, labels)
+        signal = np.asarray(evaluation.signal, dtype=bool)
+        if signal.size != len(base):
+            raise ValueError(f"signal has {signal.size} values for {len(base)} bars")
+        if signal.size == 0 or not bool(signal[-1]):
+            return None
+        index = len(base) - 1
+        levels = strategy.levels_at(frames, index)
+        zone = _zone_of(levels)
+        return build_setup(
+            strategy=strategy.name,
+            symbol=symbol,
+            timeframe=strategy.timeframe,
+            direction=_direction(strategy.direction),
+            entry=float(levels.entry),
+            stop=float(levels.stop),
+            targets=[float(t) for t in levels.targets],
+            bar_time=int(base.index[-1]),
+            created_ms=now_ms,
+            expires_bars=max(1, int(strategy.expires_bars)),
+            equity=self._config.account_equity,
+            risk_pct=self._config.risk_per_trade_pct,
+            entry_zone=zone,
+            conditions=_conditions(evaluation.terms, index),
+        )
+
+    def condition_at(self, setup: Setup, now_ms: int) -> bool | None:
+        """The setup's strategy condition on the newest closed bar (None when it cannot be evaluated)."""
+        strategy = next((s for s in self._strategies if s.name == setup.strategy), None)
+        if strategy is None or strategy.timeframe != setup.timeframe:
+            return None
+        try:
+            frames = self.frames_for(strategy, setup.symbol, now_ms)
+            base = frames[strategy.timeframe]
+            labels = self._regime_for(base, strategy.timeframe, {}) if _uses_regime(strategy) else None
+            signal = np.asarray(strategy.evaluate(frames, labels).signal, dtype=bool)
+        except Exception as exc:
+            log.warning("could not re-check %s %s: %s", setup.strategy, setup.symbol, _describe(exc))
+            return None
+        return bool(signal[-1]) if signal.size else None
+
+    def _regime_for(
+        self,
+        base: pd.DataFrame,
+        base_tf: str,
+        cache: dict[str, tuple[pd.Index, npt.NDArray[np.str_]] | None],
+    ) -> npt.NDArray[np.str_] | None:
+        """Regime labels aligned to `base`, from the reference symbol; None when its candles are missing."""
+        cfg: RegimeConfig = self._config.regime
+        if "labels" not in cache:
+            base_close = int(base.index[-1]) + timeframe_ms(base_tf)
+            cache["labels"] = self._regime_labels(cfg, base_close - timeframe_ms(cfg.timeframe) + 1)
+        found = cache["labels"]
+        if found is None:
+            return None
+        index, labels = found
+        return regime_mod.align(labels, index.to_numpy(), cfg.timeframe, base.index.to_numpy(), base_tf)
+
+    def _regime_labels(self, cfg: RegimeConfig, until_ms: int) -> tuple[pd.Index, npt.NDArray[np.str_]] | None:
+        limit = max(self._config.history_bars, 600)
+        frame = self._store.read_candles_frame(
+            self._exchange, cfg.symbol, cfg.timeframe, until_ms=until_ms, limit=limit
+        )
+        if frame.empty:
+            return None
+        labels = regime_mod.classify(
+            frame,
+            ema_period=cfg.ema_period,
+            adx_period=cfg.adx_period,
+            adx_trend=cfg.adx_trend,
+            atr_period=cfg.atr_period,
+            high_vol_percentile=cfg.high_vol_percentile,
+        )
+        return frame.index, labels
+
+
+def _uses_regime(strategy: StrategyLike) -> bool:
+    return bool(getattr(strategy, "uses_regime", True))
+
+
+def _direction(value: str) -> Direction:
+    if value == "long":
+        return "long"
+    if value == "short":
+        return "short"
+    raise ValueError(f"direction must be long or short, got {value!r}")
+
+
+def _zone_of(levels: Any) -> tuple[float, float] | None:
+    """The strategy's entry zone: between the entry and `Levels.entry_zone` (its far edge), when given."""
+    edge = getattr(levels, "entry_zone", None)
+    if edge is None:
+        return None
+    if isinstance(edge, Sequence):
+        low, high = (float(v) for v in edge)
+    else:
+        low, high = sorted((float(levels.entry), float(edge)))
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return None
+    return (low, high)
+
+
+def _scalar_at(value: Any, index: int) -> Any:
+    if isinstance(value, np.ndarray):
+        return value[index].item() if value.ndim else value.item()
+    return value
+
+
+def _format_values(values: Any, index: int) -> str:
+    if values is None:
+        return ""
+    items: Iterable[tuple[Any, Any]]
+    if isinstance(values, Mapping):
+        items = values.items()
+    elif isinstance(values, Sequence) and not isinstance(values, str):
+        items = (pair if isinstance(pair, tuple) and len(pair) == 2 else ("", pair) for pair in values)
+    else:
+        return str(values)
+    shown = []
+    for name, value in items:
+        scalar = _scalar_at(value, index)
+        text = f"{scalar:.6g}" if isinstance(scalar, float) else str(scalar)
+        shown.append(f"{name}={text}" if name else text)
+    return ", ".join(shown)
+
+
+def _conditions(terms: Sequence[Any], index: int) -> list[ConditionResult]:
+    out = []
+    for term in terms:
+        passed = _scalar_at(getattr(term, "passed", False), index)
+        out.append(ConditionResult(str(term.text), bool(passed), _format_values(getattr(term, "values", None), index)))
+    return out
+
+
+def _describe(exc: BaseException) -> str:
+    return redact(f"{type(exc).__name__}: {exc}")
