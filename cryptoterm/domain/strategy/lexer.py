@@ -42,9 +42,12 @@ def tokenize(text: str) -> list[Token]:
             assert match is not None
             end = match.end()
             if end < size and (text[end].isalpha() or text[end] == "_"):
+                word = _NAME.match(text, end)
+                assert word is not None
+                unit = word.group() in ("m", "h", "d", "w")
+                hint = f'; a timeframe is written "@{text[pos : word.end()]}"' if unit else ""
                 raise ExpressionError(
-                    f'unexpected "{text[pos : end + 1]}" (a number cannot run into a name; write a timeframe as "@4h")',
-                    column,
+                    f'unexpected "{text[pos : word.end()]}" (a number cannot run into a name{hint})', column
                 )
             tokens.append(Token("number", match.group(), column))
             pos = end

@@ -224,7 +224,8 @@ class _Parser:
             return node
         if token.kind != "name":
             raise ExpressionError(f"expected a value but found {_describe(token)}", token.column)
-        if token.text in KEYWORDS or token.text in CROSSES:
+        crossing_call = token.text in CROSSES and self.tokens[self.pos + 1].text == "("
+        if token.text in KEYWORDS or (token.text in CROSSES and not crossing_call):
             raise ExpressionError(f'expected a value before "{token.text}"', token.column)
         if token.text == "regime":
             raise ExpressionError(
