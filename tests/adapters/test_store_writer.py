@@ -246,3 +246,12 @@ def test_invalid_settings_are_rejected(db_path: Path) -> None:
         StoreWriter(db_path, batch_ms=-1)
     with pytest.raises(ValueError, match="max_rows"):
         StoreWriter(db_path, max_rows=0)
+
+
+def test_waiting_from_inside_a_job_is_refused_not_deadlocked(slow_writer: StoreWriter) -> None:
+    def nested(db: Database) -> int:
+        return slow_writer.write_candles(EX, "A/USDT", "1m", bars(1))
+
+    with pytest.raises(StoreError, match="inside a write job"):
+        slow_writer.call(nested)
+    assert slow_writer.write_candles(EX, "A/USDT", "1m", bars(2)) == 2

@@ -136,6 +136,7 @@ class StoreWriter:
 
     def call(self, fn: Callable[[Database], T], *, timeout: float | None = None, what: str = "write") -> T:
         """Run `fn(db)` in the writer's next transaction right away and wait for the result (for sync callers)."""
+        self._refuse_own_thread("call()")
         future: Future[T] = Future()
         self._enqueue(_Job(fn, 1, what, cast("Future[Any]", future)), urgent=True)
         return future.result(timeout)
@@ -150,6 +151,7 @@ class StoreWriter:
         timeout: float | None = None,
     ) -> int:
         """Upsert candles now and wait for the commit; returns how many rows were new or changed."""
+        self._refuse_own_thread("write_candles()")
         if not candles:
             return 0
         batch = tuple(candles)
@@ -168,6 +170,7 @@ class StoreWriter:
 
         Raises TimeoutError when `timeout` seconds pass first, StoreError when the writer has stopped.
         """
+        self._refuse_own_thread("flush()")
         deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             target = self._submitted
@@ -188,6 +191,7 @@ class StoreWriter:
 
     def close(self, timeout: float | None = None) -> None:
         """Write everything queued, stop the thread and close the connection. Safe to call twice."""
+        self._refuse_own_thread("close()")
         with self._cond:
             self._stopping = True
             self._cond.notify_all()
@@ -234,6 +238,11 @@ class StoreWriter:
             return self._stopping or self._dead
 
     # -- the writer thread --------------------------------------------------------------------------------
+
+    def _refuse_own_thread(self, what: str) -> None:
+        # Waiting for the writer from inside one of its own jobs would wait forever.
+        if threading.current_thread() is self._thread:
+            raise StoreError(f"{self.path}: {what} cannot wait for the writer from inside a write job")
 
     def _enqueue(self, job: _Job, *, urgent: bool = False) -> None:
         with self._cond:
