@@ -50,6 +50,7 @@ class Fault:
     delay_s: float = 0.0
     retry_after_s: float | None = None
     path_contains: str = ""
+    pass_first: int = 0
 
 
 @dataclass
@@ -117,10 +118,12 @@ class LoopbackBinance:
         for _ in range(count):
             self.faults.append(Fault("status", status, retry_after_s=retry_after_s, path_contains=path_contains))
 
-    def fail_next(self, count: int, status: int = 503, path_contains: str = "") -> None:
-        """The next `count` matching requests get a server error `status`."""
-        for _ in range(count):
-            self.faults.append(Fault("status", status, path_contains=path_contains))
+    def fail_next(self, count: int, status: int = 503, path_contains: str = "", after: int = 0) -> None:
+        """After `after` more matching requests succeed, the next `count` get a server error `status`."""
+        for index in range(count):
+            self.faults.append(
+                Fault("status", status, path_contains=path_contains, pass_first=after if index == 0 else 0)
+            )
 
     def slow_next(self, count: int, delay_s: float, path_contains: str = "") -> None:
         """The next `count` matching requests are answered only after `delay_s` seconds."""
@@ -163,6 +166,9 @@ class LoopbackBinance:
     def _take_fault(self, path: str) -> Fault | None:
         for index, fault in enumerate(self.faults):
             if fault.path_contains in path:
+                if fault.pass_first > 0:
+                    fault.pass_first -= 1
+                    return None
                 return self.faults.pop(index)
         return None
 
