@@ -1,0 +1,173 @@
+"""Property: for any trade sequence, sorted or lightly shuffled, the builder's bars for every timeframe equal a
+pandas resample of the trades each timeframe accepted, and only buckets that contain trades exist.
+
+The reference states the late-trade rule independently of the builder: a trade is late for a timeframe when its
+bucket starts before the bucket of the newest trade that arrived before it. Everything else is plain pandas
+(`resample(label='left', closed='left')` on a UTC DatetimeIndex after a stable sort by time, so timestamp ties
+keep arrival order for first/last).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from numpy.typing import NDArray
+
+from cryptoterm.domain.bars import BarBuilder
+from cryptoterm.domain.market import BarClosed, Candle, Trade
+from cryptoterm.domain.timeframes import TIMEFRAMES, timeframe_ms
+
+PANDAS_RULE = {"1m": "1min", "5m": "5min", "15m": "15min", "1h": "1h", "4h": "4h", "1d": "24h"}
+DAY_2024_08_09 = 1_723_161_600_000  # 2024-08-09 00:00:00 UTC
+
+
+def late_mask(ts: NDArray[np.int64], length: int) -> NDArray[np.bool_]:
+    """True where a trade's bucket starts before the bucket of the newest earlier-arrived trade."""
+    running_max = np.maximum.accumulate(ts)
+    prev_max = np.concatenate((np.array([np.iinfo(np.int64).min // 2], dtype=np.int64), running_max[:-1]))
+    late: NDArray[np.bool_] = (ts - ts % length) < (prev_max - prev_max % length)
+    return late
+
+
+def reference_bars(trades: Sequence[Trade], timeframe: str) -> pd.DataFrame:
+    """Bars of one symbol's trades at `timeframe`, by pandas resample, late trades removed first.
+
+    Columns: open_time (epoch ms), open, high, low, close, volume, quote_volume, trades; one row per bucket
+    that holds at least one accepted trade.
+    """
+    length = timeframe_ms(timeframe)
+    ts = np.array([t.ts for t in trades], dtype=np.int64)
+    frame = pd.DataFrame(
+        {
+            "ts": ts,
+            "price": np.array([t.price for t in trades], dtype=np.float64),
+            "qty": np.array([t.qty for t in trades], dtype=np.float64),
+        }
+    )
+    frame = frame[~late_mask(ts, length)].sort_values("ts", kind="stable")
+    frame["pq"] = frame["price"] * frame["qty"]
+    frame.index = pd.DatetimeIndex(pd.to_datetime(frame["ts"], unit="ms", utc=True))
+    res = frame.resample(PANDAS_RULE[timeframe], label="left", closed="left", origin="epoch")
+    out = pd.DataFrame(
+        {
+            "open": res["price"].first(),
+            "high": res["price"].max(),
+            "low": res["price"].min(),
+            "close": res["price"].last(),
+            "volume": res["qty"].sum(),
+            "quote_volume": res["pq"].sum(),
+            "trades": res["price"].count(),
+        }
+    )
+    out = out[out["trades"] > 0]
+    out.insert(0, "open_time", pd.DatetimeIndex(out.index).as_unit("ms").asi8)
+    return out.reset_index(drop=True)
+
+
+def all_bars(builder: BarBuilder, events: Sequence[BarClosed], symbol: str, timeframe: str) -> list[Candle]:
+    """Published bars plus the one still forming, in open-time order."""
+    bars = [e.candle for e in events if e.symbol == symbol and e.timeframe == timeframe]
+    forming = builder.forming(symbol, timeframe)
+    if forming is not None:
+        bars.append(forming._replace(closed=True))
+    return bars
+
+
+def assert_bars_equal(bars: Sequence[Candle], ref: pd.DataFrame, label: str, rel: float = 1e-9) -> None:
+    """OHLC, open times and counts exactly; volumes to `rel` (float summation order differs)."""
+    got = [b.open_time for b in bars]
+    want = ref["open_time"].tolist()
+    assert got == want, f"{label}: bucket open times differ"
+    for bar, row in zip(bars, ref.itertuples(index=False), strict=True):
+        where = f"{label} @ {bar.open_time}"
+        assert (bar.open, bar.high, bar.low, bar.close) == (row.open, row.high, row.low, row.close), where
+        assert bar.trades == row.trades, where
+        assert math.isclose(bar.volume, float(row.volume), rel_tol=rel, abs_tol=1e-12), where
+        assert math.isclose(bar.quote_volume, float(row.quote_volume), rel_tol=rel, abs_tol=1e-9), where
+        assert bar.closed, where
+
+
+# -- strategies ------------------------------------------------------------------------------------------------
+
+_gap = st.one_of(
+    st.integers(0, 3),  # equal and adjacent timestamps: tie-breaking
+    st.integers(0, 20_000),
+    st.integers(30_000, 400_000),  # crosses minute and 5m buckets, leaves gaps
+    st.integers(1_000_000, 20_000_000),  # hours: 4h and day buckets
+)
+_price = st.one_of(st.sampled_from([100.0, 100.5, 101.0, 99.5]), st.floats(1.0, 1e5, allow_nan=False))
+_qty = st.floats(1e-6, 50.0, allow_nan=False)
+
+
+@st.composite
+def trade_runs(draw: st.DrawFn) -> list[Trade]:
+    """Trades of up to two symbols around the 2024-08-09 midnight, in time order, then lightly shuffled."""
+    start = DAY_2024_08_09 - draw(st.integers(0, 4 * 3_600_000))
+    n = draw(st.integers(1, 120))
+    gaps = draw(st.lists(_gap, min_size=n, max_size=n))
+    ts = start + np.cumsum(np.array(gaps, dtype=np.int64))
+    trades = [
+        Trade(
+            draw(st.sampled_from(["BTC/USDT", "ETH/USDT"])),
+            int(t),
+            draw(_price),
+            draw(_qty),
+            "buy",
+            i,
+        )
+        for i, t in enumerate(ts)
+    ]
+    # Light shuffle: a few trades move a short distance from where time order put them.
+    for _ in range(draw(st.integers(0, max(0, n // 8)))):
+        i = draw(st.integers(0, n - 1))
+        j = min(n - 1, max(0, i + draw(st.integers(-4, 4))))
+        trades.insert(j, trades.pop(i))
+    return trades
+
+
+@settings(max_examples=150, deadline=None)
+@given(trades=trade_runs(), chunk=st.integers(1, 50))
+def test_bars_equal_pandas_resample_for_every_timeframe(trades: list[Trade], chunk: int) -> None:
+    builder = BarBuilder()
+    events: list[BarClosed] = []
+    for i in range(0, len(trades), chunk):
+        events.extend(builder.on_trades(trades[i : i + chunk]))
+    for symbol in {t.symbol for t in trades}:
+        mine = [t for t in trades if t.symbol == symbol]
+        for tf in TIMEFRAMES:
+            assert_bars_equal(all_bars(builder, events, symbol, tf), reference_bars(mine, tf), f"{symbol} {tf}")
+    expected_late = {
+        tf: sum(
+            int(late_mask(np.array([t.ts for t in trades if t.symbol == s], dtype=np.int64), timeframe_ms(tf)).sum())
+            for s in {t.symbol for t in trades}
+        )
+        for tf in TIMEFRAMES
+    }
+    assert builder.late_by_timeframe == expected_late
+    assert builder.late_trades == expected_late["1m"]
+
+
+@settings(max_examples=60, deadline=None)
+@given(trades=trade_runs())
+def test_advance_publishes_the_same_bars_as_trade_driven_closing(trades: list[Trade]) -> None:
+    """Closing by `advance` after the last trade gives exactly the bars that trades alone would publish."""
+    builder = BarBuilder()
+    events = builder.on_trades(trades)
+    end = max(t.ts for t in trades) + 2 * 86_400_000
+    events += builder.advance(end)
+    for symbol in {t.symbol for t in trades}:
+        assert builder.forming_all(symbol) == {}
+        mine = [t for t in trades if t.symbol == symbol]
+        for tf in TIMEFRAMES:
+            bars = [e.candle for e in events if e.symbol == symbol and e.timeframe == tf]
+            assert_bars_equal(bars, reference_bars(mine, tf), f"{symbol} {tf}")
+    # Each symbol's events are in open-time order per timeframe: nothing published twice or out of order.
+    for symbol in {t.symbol for t in trades}:
+        for tf in TIMEFRAMES:
+            times = [e.candle.open_time for e in events if e.symbol == symbol and e.timeframe == tf]
+            assert times == sorted(set(times))
