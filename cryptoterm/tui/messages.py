@@ -13,7 +13,7 @@ from cryptoterm.services.snapshots import MarketSnapshot
 from cryptoterm.tui.context import LogLine
 
 
-class MarketUpdated(Message):
+class MarketUpdated(Message, bubble=False):
     """A new market snapshot. Only the newest queued one matters."""
 
     def __init__(self, snapshot: MarketSnapshot) -> None:
@@ -25,7 +25,7 @@ class MarketUpdated(Message):
         return isinstance(message, MarketUpdated)
 
 
-class LogRecorded(Message):
+class LogRecorded(Message, bubble=False):
     """A formatted log record for the log pane. Never replaced: every line is kept."""
 
     def __init__(self, line: LogLine) -> None:

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from cryptoterm.config.schema import AppConfig
 from cryptoterm.domain.market import Candle, TickerStats
-from cryptoterm.domain.timeframes import TIMEFRAMES, bucket_start, timeframe_ms
+from cryptoterm.domain.timeframes import bucket_start, timeframe_ms
 from cryptoterm.ports.market import StreamHealth
 from cryptoterm.services.snapshots import FeedStats, MarketSnapshot
 from cryptoterm.tui.context import Publish
@@ -132,7 +132,7 @@ class FakeFeed:
             health=health,
         )
         tickers = tuple(self.ticker(s) for s in self.symbols)
-        forming = {s: {tf: self.candles(s, tf, 1)[-1] for tf in TIMEFRAMES} for s in self.symbols}
+        forming = {s: {"1m": self._bars[s][-1]} for s in self.symbols}
         return MarketSnapshot(ts=self.now_ms, tickers=tickers, stats=stats, forming=forming)
 
     # ------------------------------------------------------------------ test controls

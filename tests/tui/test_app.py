@@ -1,0 +1,292 @@
+"""Pilot tests: the real app over the deterministic fake feed."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable
+
+from cryptoterm.config.schema import AppConfig, UIConfig
+from cryptoterm.tui.commands import palette_commands
+from cryptoterm.tui.formatting import fmt_price
+from cryptoterm.tui.messages import MarketUpdated
+from cryptoterm.tui.screens.dashboard import DashboardScreen
+from cryptoterm.tui.screens.help import HelpScreen
+from cryptoterm.tui.screens.too_small import TooSmallScreen
+from cryptoterm.tui.widgets.candle_chart import CandleChart
+from cryptoterm.tui.widgets.log_pane import LogPane
+from cryptoterm.tui.widgets.status_bar import StatusBar
+from cryptoterm.tui.widgets.watchlist import Watchlist
+from tests.tui.conftest import fake_feed, make_app
+
+
+def dashboard(app: object) -> DashboardScreen:
+    screen = app.screen  # type: ignore[attr-defined]
+    assert isinstance(screen, DashboardScreen)
+    return screen
+
+
+async def test_starts_the_runtime_and_shows_every_symbol() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        runtime = app.session.runtime
+        assert runtime.started == 1  # type: ignore[attr-defined]
+        table = app.screen.query_one(Watchlist)
+        assert table.symbols == AppConfig().watchlist.symbols
+        btc = fake_feed(app).ticker("BTC/USDT")
+        assert table.cell_text("BTC/USDT", "last") == fmt_price(btc.last)
+        assert "DEMO" in app.screen.query_one(StatusBar).shown_text
+        assert "2024-08-10 00:00:00 UTC" in app.screen.query_one(StatusBar).shown_text
+    assert runtime.closed == 1  # type: ignore[attr-defined]
+
+
+async def test_selecting_a_symbol_charts_it() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = dashboard(app)
+        chart = screen.query_one(CandleChart)
+        assert chart.title.startswith("BTC/USDT · 1m · ")
+        await pilot.press("down", "down")
+        await pilot.pause()
+        assert app.session.selected_symbol == "BNB/USDT"
+        assert chart.title.startswith("BNB/USDT · 1m · ")
+        assert fmt_price(fake_feed(app).ticker("BNB/USDT").last) in chart.title
+        assert chart.candles[-1] == fake_feed(app).candles("BNB/USDT", "1m", 1)[-1]
+
+
+async def test_clicking_a_row_charts_that_symbol() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(Watchlist)
+        row = table.get_row_index("SOL/USDT")
+        await pilot.click(Watchlist, offset=(3, row + 1))  # +1: the header row
+        await pilot.pause()
+        assert app.screen.query_one(CandleChart).title.startswith("SOL/USDT")
+
+
+async def test_timeframe_keys_change_the_chart_timeframe() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        chart = app.screen.query_one(CandleChart)
+        feed = fake_feed(app)
+        for key, timeframe in (("4", "1h"), ("6", "1d"), ("2", "5m"), ("1", "1m")):
+            await pilot.press(key)
+            await pilot.pause()
+            assert chart.timeframe == timeframe
+            assert chart.title.startswith(f"BTC/USDT · {timeframe} · ")
+            assert feed.candle_requests[-1][:2] == ("BTC/USDT", timeframe)
+        # daily bars are a day apart
+        await pilot.press("6")
+        await pilot.pause()
+        times = [c.open_time for c in chart.candles]
+        assert all(b - a == 86_400_000 for a, b in zip(times, times[1:], strict=False))
+
+
+async def test_chart_draws_only_what_fits() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        chart = app.screen.query_one(CandleChart)
+        assert len(chart.candles) == chart.capacity
+        assert chart.capacity <= chart.content_size.width
+        # the EMA warm-up bars were fetched, so the line is defined from the first visible bar
+        assert fake_feed(app).candle_requests[-1][2] == chart.capacity + chart.warmup
+        assert all(v == v for v in chart.ema)
+        await pilot.resize_terminal(90, 30)
+        await pilot.pause()
+        await pilot.pause()
+        assert len(chart.candles) == chart.capacity < 90
+
+
+async def test_table_updates_when_a_snapshot_arrives() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(Watchlist)
+        feed = fake_feed(app)
+        feed.set_last("ETH/USDT", 3_000.0)
+        feed.late_trades = 3
+        app.publish(feed.snapshot())
+        await pilot.pause()
+        assert table.cell_text("ETH/USDT", "last") == "3,000.00"
+        change = feed.ticker("ETH/USDT").change_pct
+        assert table.cell_text("ETH/USDT", "change") == f"{change:+.2f}%"
+        assert "late 3" in app.screen.query_one(StatusBar).shown_text
+        assert app.session.snapshot is not None and app.session.snapshot.tickers[1].last == 3_000.0
+
+
+async def test_a_burst_of_snapshots_costs_one_repaint() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        screen = dashboard(app)
+        feed = fake_feed(app)
+        before = screen.snapshots_applied
+        for _ in range(50):
+            feed.tick()  # publishes synchronously: all 50 are queued before the app runs again
+        await pilot.pause()
+        await pilot.pause()
+        applied = screen.snapshots_applied - before
+        assert 1 <= applied <= 3
+        last = feed.ticker("XRP/USDT").last
+        assert screen.query_one(Watchlist).cell_text("XRP/USDT", "last") == fmt_price(last)
+
+
+def test_market_updated_is_replaced_only_by_a_newer_market_update() -> None:
+    feed = fake_feed(make_app())
+    older, newer = MarketUpdated(feed.snapshot()), MarketUpdated(feed.tick())
+    assert older.can_replace(newer)
+    assert not older.can_replace(DataTable.RowHighlighted.__new__(DataTable.RowHighlighted))
+
+
+async def test_question_mark_opens_help_listing_keys_and_commands() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        keys = dict(app.screen.keys)
+        assert {"q", "?", "t", "1", "6", "l"} <= set(keys)
+        assert keys["6"] == "1d" and keys["t"] == "Theme"
+        titles = [c.title for c in app.screen.commands]
+        assert "Chart ETH/USDT" in titles and "Timeframe 4h" in titles and "Quit" in titles
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+
+
+async def test_t_toggles_dark_and_light_theme() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.theme == "textual-dark"
+        await pilot.press("t")
+        assert app.theme == "textual-light" and not app.current_theme.dark
+        await pilot.press("t")
+        assert app.theme == "textual-dark"
+
+
+async def test_configured_theme_is_the_initial_one_and_unknown_themes_fall_back() -> None:
+    app = make_app(AppConfig(ui=UIConfig(theme="nord")))
+    async with app.run_test(size=(120, 40)) as pilot:
+        assert app.theme == "nord"
+        await pilot.press("t")
+        assert app.theme == "textual-light"
+        await pilot.press("t")
+        assert app.theme == "nord"
+    app = make_app(AppConfig(ui=UIConfig(theme="no-such-theme")))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.theme == "textual-dark"
+        assert any("no-such-theme" in line.text for line in app.session.logs)
+
+
+async def test_palette_has_an_entry_for_every_action_and_runs_them() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        commands = {c.title: c for c in palette_commands(app, app.screen)}
+        for symbol in AppConfig().watchlist.symbols:
+            assert f"Chart {symbol}" in commands
+        for timeframe in ("1m", "5m", "15m", "1h", "4h", "1d"):
+            assert f"Timeframe {timeframe}" in commands
+        for title in ("Go to Dashboard", "Toggle dark / light theme", "Help", "Quit", "Toggle log pane"):
+            assert title in commands
+        commands["Timeframe 15m"].callback()
+        commands["Chart DOGE/USDT"].callback()
+        await pilot.pause()
+        assert app.screen.query_one(CandleChart).title.startswith("DOGE/USDT · 15m")
+        assert app.screen.query_one(Watchlist).selected_symbol == "DOGE/USDT"
+
+
+async def test_command_palette_search_selects_a_symbol() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("ctrl+p")
+        await pilot.pause()
+        await pilot.press(*"chart avax")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await pilot.pause()
+        await pilot.pause()
+        assert app.session.selected_symbol == "AVAX/USDT"
+        assert app.screen.query_one(CandleChart).title.startswith("AVAX/USDT")
+
+
+async def test_80x24_hides_the_log_pane_and_keeps_table_and_chart() -> None:
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.pause()
+        screen = dashboard(app)
+        assert not screen.query_one(LogPane).display
+        table, chart = screen.query_one(Watchlist), screen.query_one(CandleChart)
+        assert table.region.height >= 5 and chart.region.height >= 10
+        assert chart.region.right <= 80 and table.region.right <= 80
+        await pilot.press("l")
+        await pilot.pause()
+        assert not screen.query_one(LogPane).display
+        assert any("30 rows" in n.message for n in app._notifications)
+
+
+async def test_wide_terminal_puts_table_and_chart_side_by_side_and_l_toggles_the_log() -> None:
+    app = make_app()
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause()
+        screen = dashboard(app)
+        table, chart = screen.query_one(Watchlist), screen.query_one(CandleChart)
+        assert table.region.y == chart.region.y and chart.region.x >= table.region.right
+        log_pane = screen.query_one(LogPane)
+        assert log_pane.display and log_pane.region.height > 0
+        await pilot.press("l")
+        await pilot.pause()
+        assert not log_pane.display
+        await pilot.press("l")
+        await pilot.pause()
+        assert log_pane.display
+
+
+async def test_tiny_terminal_shows_a_clear_message_until_it_grows() -> None:
+    app = make_app()
+    async with app.run_test(size=(50, 12)) as pilot:
+        await pilot.pause()
+        assert isinstance(app.screen, TooSmallScreen)
+        text = str(app.screen.query_one("#too-small").render())
+        assert "Terminal too small: 50×12" in text and "60×15" in text
+        await pilot.resize_terminal(100, 30)
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, DashboardScreen)
+        await pilot.resize_terminal(59, 30)
+        await pilot.pause()
+        await pilot.pause()
+        assert isinstance(app.screen, TooSmallScreen)
+
+
+async def test_a_failing_worker_is_logged_and_notified() -> None:
+    app = make_app()
+
+    async def explode() -> None:
+        raise RuntimeError("feed decoder blew up")
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.run_worker(explode(), name="market feed", group="feed", exit_on_error=False)
+        await pilot.pause(0.1)
+        await pilot.pause()
+        logged = [line for line in app.session.logs if "feed decoder blew up" in line.text]
+        assert logged and logged[0].level_name == "ERROR" and "RuntimeError" in logged[0].text
+        assert any("feed decoder blew up" in n.message for n in app._notifications)
+        assert app.is_running
+
+
+async def test_q_quits() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert app.return_code is None
+        await pilot.press("q")
+        assert app.return_code == 0  # set by exit(), before the context closes the app
