@@ -83,12 +83,17 @@ def assert_bars_equal(bars: Sequence[Candle], ref: pd.DataFrame, label: str, rel
     got = [b.open_time for b in bars]
     want = ref["open_time"].tolist()
     assert got == want, f"{label}: bucket open times differ"
-    for bar, row in zip(bars, ref.itertuples(index=False), strict=True):
+    cols = {name: ref[name].to_numpy(dtype=np.float64).tolist() for name in ("open", "high", "low", "close")}
+    volume = ref["volume"].to_numpy(dtype=np.float64).tolist()
+    quote = ref["quote_volume"].to_numpy(dtype=np.float64).tolist()
+    counts = ref["trades"].to_numpy(dtype=np.int64).tolist()
+    for i, bar in enumerate(bars):
         where = f"{label} @ {bar.open_time}"
-        assert (bar.open, bar.high, bar.low, bar.close) == (row.open, row.high, row.low, row.close), where
-        assert bar.trades == row.trades, where
-        assert math.isclose(bar.volume, float(row.volume), rel_tol=rel, abs_tol=1e-12), where
-        assert math.isclose(bar.quote_volume, float(row.quote_volume), rel_tol=rel, abs_tol=1e-9), where
+        want_ohlc = (cols["open"][i], cols["high"][i], cols["low"][i], cols["close"][i])
+        assert (bar.open, bar.high, bar.low, bar.close) == want_ohlc, where
+        assert bar.trades == counts[i], where
+        assert math.isclose(bar.volume, volume[i], rel_tol=rel, abs_tol=1e-12), where
+        assert math.isclose(bar.quote_volume, quote[i], rel_tol=rel, abs_tol=1e-9), where
         assert bar.closed, where
 
 
