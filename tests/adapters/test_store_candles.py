@@ -14,6 +14,7 @@ from sqlite_utils import Database
 from cryptoterm.adapters.store import QualityMetricsRow, SqliteStore, StoreError, open_database
 from cryptoterm.config.schema import StoreConfig
 from cryptoterm.domain.market import Candle, SymbolInfo, Trade
+from cryptoterm.ports.store import Store
 
 EX = "binance"
 MIN = 60_000
@@ -36,11 +37,12 @@ def store(tmp_path: Path) -> Iterator[SqliteStore]:
 
 
 def test_upsert_is_idempotent_and_counts_new_rows(store: SqliteStore) -> None:
+    port: Store = store  # mypy checks that SqliteStore implements the port
     candles = bars(50)
-    assert store.write_candles(EX, "BTC/USDT", "1m", candles) == 50
-    assert store.write_candles(EX, "BTC/USDT", "1m", candles) == 0
+    assert port.write_candles(EX, "BTC/USDT", "1m", candles) == 50
+    assert port.write_candles(EX, "BTC/USDT", "1m", candles) == 0
     assert store.count_candles(EX, "BTC/USDT", "1m") == 50
-    assert store.read_candles(EX, "BTC/USDT", "1m") == candles
+    assert port.read_candles(EX, "BTC/USDT", "1m") == candles
 
 
 def test_a_corrected_candle_replaces_the_stored_one(store: SqliteStore) -> None:
@@ -144,6 +146,21 @@ def test_table_counts_and_file_size(store: SqliteStore) -> None:
     assert not any(name.startswith("sqlite_") for name in counts)
     assert store.file_size() >= (store.path.stat().st_size)
     assert store.file_size() > 0
+
+
+def test_health_snapshot(store: SqliteStore) -> None:
+    store.write_candles(EX, "BTC/USDT", "1m", bars(5))
+    store.submit_candles(EX, "BTC/USDT", "1m", [bars(1)[0]._replace(low=math.inf)])
+    store.flush()
+    health = store.health()
+    assert health.path == str(store.path)
+    assert health.file_size == store.file_size() > 0
+    assert health.writer.rows_written == 5
+    assert health.writer.rows_dropped == 1
+    assert health.writer.running
+    assert health.writer.last_error.startswith("ValueError:") and "'low'" in health.writer.last_error
+    store.close()
+    assert not store.health().writer.running
 
 
 def test_symbols_listing_marks_delisted_markets_inactive(store: SqliteStore) -> None:

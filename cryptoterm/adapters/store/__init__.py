@@ -11,7 +11,7 @@ Other repositories sharing the file write through `store.writer.submit(fn)` / `s
 through `store.reader()`.
 """
 
-from cryptoterm.adapters.store.candles import SqliteStore
+from cryptoterm.adapters.store.candles import SqliteStore, StoreHealth
 from cryptoterm.adapters.store.database import (
     StoreError,
     database_file_size,
@@ -20,7 +20,7 @@ from cryptoterm.adapters.store.database import (
 )
 from cryptoterm.adapters.store.migrations import MIGRATIONS, SCHEMA_VERSION, Migration, migrate_schema, schema_version
 from cryptoterm.adapters.store.quality import QualityMetricsRow
-from cryptoterm.adapters.store.writer import StoreWriter
+from cryptoterm.adapters.store.writer import StoreWriter, WriterStats
 
 __all__ = [
     "MIGRATIONS",
@@ -29,7 +29,9 @@ __all__ = [
     "QualityMetricsRow",
     "SqliteStore",
     "StoreError",
+    "StoreHealth",
     "StoreWriter",
+    "WriterStats",
     "database_file_size",
     "default_db_path",
     "migrate_schema",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from cryptoterm.adapters.store.database import StoreError, database_file_size, d
 from cryptoterm.adapters.store.pool import ReaderPool
 from cryptoterm.adapters.store.quality import QualityMetricsRow, read_quality_metrics, upsert_quality_metrics
 from cryptoterm.adapters.store.symbols import read_symbols, replace_symbols
-from cryptoterm.adapters.store.writer import StoreWriter
+from cryptoterm.adapters.store.writer import StoreWriter, WriterStats
 from cryptoterm.adapters.store.writes import CANDLE_FIELDS, check_series_key
 from cryptoterm.config.schema import StoreConfig
 from cryptoterm.domain.market import Candle, SymbolInfo, Trade
@@ -44,6 +45,15 @@ WHERE symbol IS NOT NULL AND EXISTS (
     WHERE c.exchange = :exchange AND c.symbol = hop.symbol AND c.timeframe = :timeframe
 )
 """
+
+
+@dataclass(frozen=True, slots=True)
+class StoreHealth:
+    """What the health screen shows about storage; `table_counts()` is separate because it scans tables."""
+
+    path: str
+    file_size: int
+    writer: WriterStats
 
 
 class SqliteStore:
@@ -187,6 +197,10 @@ class SqliteStore:
         with self._readers.connection() as db:
             names = [name for name in db.table_names() if not name.startswith("sqlite_")]
             return {name: db.table(name).count for name in names}
+
+    def health(self) -> StoreHealth:
+        """File size and writer counters at one instant (cheap: no table scans)."""
+        return StoreHealth(path=str(self.path), file_size=self.file_size(), writer=self.writer.stats())
 
     def file_size(self) -> int:
         """Bytes on disk, including the WAL."""

@@ -47,6 +47,18 @@ def _is_transient(exc: BaseException) -> bool:
     return isinstance(exc, sqlite3.Error) and code is not None and (code & 0xFF) in _TRANSIENT_CODES
 
 
+@dataclass(frozen=True, slots=True)
+class WriterStats:
+    """A snapshot of the writer for the health screen; immutable so it can be posted to the UI as is."""
+
+    queue_depth: int
+    rows_written: int
+    rows_dropped: int
+    batches_written: int
+    last_error: str
+    running: bool
+
+
 @dataclass(slots=True)
 class _Job:
     """A unit of queued work: `apply` runs inside the batch transaction and returns the job's result."""
@@ -200,6 +212,18 @@ class StoreWriter:
             raise TimeoutError(f"{self.path}: store writer did not stop within {timeout} s")
 
     # -- health -------------------------------------------------------------------------------------------
+
+    def stats(self) -> WriterStats:
+        """All counters at one instant (the properties below each take the lock separately)."""
+        with self._cond:
+            return WriterStats(
+                queue_depth=self._pending_rows,
+                rows_written=self._rows_written,
+                rows_dropped=self._rows_dropped,
+                batches_written=self._batches,
+                last_error="" if self._last_error is None else f"{type(self._last_error).__name__}: {self._last_error}",
+                running=not (self._stopping or self._dead),
+            )
 
     @property
     def queue_depth(self) -> int:
