@@ -224,6 +224,15 @@ class Scanner:
     def repo(self) -> SetupsRepo:
         return self._repo
 
+    @property
+    def history_bars(self) -> int:
+        """Base bars read per symbol (at least each strategy's warm-up)."""
+        return self._config.history_bars
+
+    @property
+    def regime_config(self) -> RegimeConfig:
+        return self._config.regime
+
     def scan(self, origin: str = "manual") -> ScanReport:
         """Scan every strategy once. Serialised: a second caller waits for the first scan to finish."""
         with self._lock:
