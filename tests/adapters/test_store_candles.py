@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlite_utils import Database
 
 from cryptoterm.adapters.store import QualityMetricsRow, SqliteStore, StoreError, open_database
@@ -261,3 +263,43 @@ def test_real_binance_klines_round_trip(shared_data: Path, tmp_path: Path) -> No
         assert int((steps - 1).sum()) == 12
         assert store.symbols_with_candles(EX, "1h") == ["BTC/USDT", "ETH/USDT"]
         assert store.read_candles(EX, "BTC/USDT", "1h", limit=24) == btc[-24:]
+
+
+def test_upserts_match_a_last_write_wins_model(tmp_path: Path) -> None:
+    """Any sequence of writes (repeats, corrections, forming bars) leaves what a dict keyed by open time would."""
+    price = st.floats(min_value=0.01, max_value=1e6, allow_nan=False)
+    candle = st.builds(
+        Candle,
+        open_time=st.integers(0, 30).map(lambda k: k * MIN),
+        open=price,
+        high=price,
+        low=price,
+        close=price,
+        volume=st.floats(min_value=0, max_value=1e9),
+        quote_volume=st.floats(min_value=0, max_value=1e12),
+        trades=st.integers(0, 10**6),
+        closed=st.booleans(),
+    )
+    writes = st.lists(st.lists(candle, max_size=12), min_size=1, max_size=6)
+    examples = iter(range(10**9))
+
+    with SqliteStore(tmp_path / "model.db", batch_ms=0) as store:
+
+        @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+        @given(writes)
+        def check(batches: list[list[Candle]]) -> None:
+            symbol = f"M{next(examples)}/USDT"
+            model: dict[int, Candle] = {}
+            for batch in batches:
+                changed = 0
+                for c in batch:
+                    if c.closed:
+                        changed += model.get(c.open_time) != c
+                        model[c.open_time] = c
+                assert store.write_candles(EX, symbol, "1m", batch) == changed
+            expected = [model[t] for t in sorted(model)]
+            assert store.read_candles(EX, symbol, "1m") == expected
+            bounds = store.candle_bounds(EX, symbol, "1m")
+            assert bounds == ((expected[0].open_time, expected[-1].open_time) if expected else None)
+
+        check()
