@@ -252,9 +252,8 @@ class SimulatedMarket:
         sizes = np.round(np.maximum(np.rint(sizes / lots), 1.0) * lots, 10)
         tops: list[BookTop] = []
         for k, i in enumerate(traded.tolist()):
-            book = self._books.get(i)
-            if book is not None:
-                continue  # subscribed: the book's own top is published with its diff
+            if self.specs[i].symbol in self._subscribed:
+                continue  # the book's own top is published with its diff
             tick = self._tick_list[i]
             tops.append(
                 BookTop(
