@@ -91,8 +91,19 @@ def select_strategies(config: AppConfig, names: Sequence[str]) -> Plan:
     return Plan(tuple(chosen), tuple(compiled))
 
 
-def run(config: AppConfig, options: RunOptions, *, out: TextIO | None = None, err: TextIO | None = None) -> int:
-    """Run one headless scan as described in the module docstring; returns the exit code."""
+def run(
+    config: AppConfig,
+    options: RunOptions,
+    *,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    clock: Clock | None = None,
+) -> int:
+    """Run one headless scan as described in the module docstring; returns the exit code.
+
+    `out`/`err` default to the process's stdout/stderr; `clock` (default: the system clock) decides which bar
+    is the last closed one.
+    """
     stdout = out if out is not None else sys.stdout
     stderr = err if err is not None else sys.stderr
     try:
@@ -103,7 +114,7 @@ def run(config: AppConfig, options: RunOptions, *, out: TextIO | None = None, er
     db_path = resolve_db_path(config, options)
     try:
         with ScanLock(lock_path_for(db_path)):
-            return asyncio.run(_run(config, options, plan, db_path, stdout, stderr))
+            return asyncio.run(_run(config, options, plan, db_path, stdout, stderr, clock or SystemClock()))
     except LockBusy as exc:
         print(f"{PROG}: {exc}; exiting", file=stderr)
         return EXIT_ERRORS
@@ -112,8 +123,15 @@ def run(config: AppConfig, options: RunOptions, *, out: TextIO | None = None, er
         return EXIT_USAGE
 
 
-async def _run(config: AppConfig, options: RunOptions, plan: Plan, db_path: str, stdout: TextIO, stderr: TextIO) -> int:
-    clock: Clock = SystemClock()
+async def _run(
+    config: AppConfig,
+    options: RunOptions,
+    plan: Plan,
+    db_path: str,
+    stdout: TextIO,
+    stderr: TextIO,
+    clock: Clock,
+) -> int:
     demo = options.mode == "demo"
     exchange = DEMO_EXCHANGE if demo else config.exchange.id
     secrets = tuple(s for s in (config.exchange.api_key, config.exchange.api_secret) if s)
@@ -157,7 +175,7 @@ def _history(config: AppConfig, demo: bool, clock: Clock) -> HistorySource:
         return SimulatedMarket.from_config(config.demo, clock.now_ms())
     from cryptoterm.adapters.ccxt_history import CcxtHistory
 
-    return CcxtHistory(config.exchange)
+    return CcxtHistory(config.exchange, now_ms=clock.now_ms)
 
 
 async def _update_candles(

@@ -11,12 +11,24 @@ import sys
 import textwrap
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from cryptoterm.adapters.clock import FrozenClock
 from cryptoterm.adapters.store.candles import SqliteStore
 from cryptoterm.adapters.store.setups_repo import SetupsRepo
-from cryptoterm.config.schema import AppConfig, LevelsConfig, NotifyConfig, StrategyConfig, UniverseConfig
+from cryptoterm.config.schema import (
+    AppConfig,
+    DemoConfig,
+    ExchangeConfig,
+    LevelsConfig,
+    NotifyConfig,
+    ReliabilityConfig,
+    ScannerConfig,
+    StrategyConfig,
+    UniverseConfig,
+)
 from cryptoterm.headless.lock import LockBusy, ScanLock, lock_path_for
 from cryptoterm.headless.scan_once import run
 from cryptoterm.wiring.options import RunOptions
@@ -47,10 +59,10 @@ def strategy(name: str = "breakout", symbols: list[str] | None = None, **kw: obj
     return StrategyConfig(**args)  # type: ignore[arg-type]
 
 
-def scan(config: AppConfig, db: Path, **kw: object) -> tuple[int, str, str]:
+def scan(config: AppConfig, db: Path, clock: FrozenClock | None = None, **kw: object) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
-    options = RunOptions(db_path=str(db), offline=True, **kw)  # type: ignore[arg-type]
-    code = run(config, options, out=out, err=err)
+    options = RunOptions(db_path=str(db), **{"offline": True, **kw})  # type: ignore[arg-type]
+    code = run(config, options, out=out, err=err, clock=clock)
     return code, out.getvalue(), err.getvalue()
 
 
@@ -236,3 +248,60 @@ def test_scan_once_never_imports_textual(db: Path, tmp_path: Path) -> None:
     lines = done.stdout.splitlines()
     assert json.loads(lines[0])["symbol"] == "BTC/USDT"
     assert lines[-1] == "TEXTUAL False"
+
+
+def test_demo_mode_scans_the_simulated_market(tmp_path: Path) -> None:
+    config = AppConfig(
+        demo=DemoConfig(history_days=12, symbols=3),
+        scanner=ScannerConfig(history_bars=150),
+        strategy=[StrategyConfig(name="d", when=["close > 0"])],
+    )
+    clock = FrozenClock(1_700_000_000_000)  # 2023-11-14 22:13 UTC
+    code, out, err = scan(config, tmp_path / "demo.db", clock=clock, mode="demo", offline=False, json=True)
+    assert code == 0, err
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == 3
+    assert {r["bar_time_ms"] for r in rows} == {1_699_995_600_000}  # 21:00, the last closed 1h bar
+    with SqliteStore(tmp_path / "demo.db", batch_ms=0) as store:
+        assert store.count_candles("sim", rows[0]["symbol"], "1h") >= 150
+        assert store.count_candles("binance") == 0
+
+
+class _ServerThread:
+    """Runs an async loopback server on its own loop in a thread, for code that calls asyncio.run itself."""
+
+    def __init__(self, server: Any) -> None:
+        self.server = server
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+
+    def __enter__(self) -> Any:
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(60)
+        return self.server
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(30)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(30)
+        self.loop.close()
+
+
+def test_live_mode_backfills_from_the_exchange_then_scans(tmp_path: Path, shared_data: Path) -> None:
+    from tests.loopback.http_server import LoopbackBinance
+
+    with _ServerThread(LoopbackBinance(shared_data)) as server:
+        config = AppConfig(
+            exchange=ExchangeConfig(rest_url=server.url, reliability=ReliabilityConfig(backoff_initial_s=0.01)),
+            scanner=ScannerConfig(history_bars=120),
+            strategy=[strategy(symbols=["BTC/USDT", "ETH/USDT", "NOPE/USDT"])],
+        )
+        clock = FrozenClock(1_688_169_600_000 + 1_000)  # 2023-07-01 00:00:01 UTC
+        code, out, err = scan(config, tmp_path / "live.db", clock=clock, offline=False, json=True)
+    assert code == 1  # NOPE/USDT does not exist on the exchange
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert [r["symbol"] for r in rows] == ["BTC/USDT", "ETH/USDT"]
+    assert {r["bar_time"] for r in rows} == {"2023-06-30T23:00:00Z"}
+    assert "error: update NOPE/USDT: 1h candles:" in err
+    with SqliteStore(tmp_path / "live.db", batch_ms=0) as store:
+        assert store.count_candles("binance", "BTC/USDT", "1h") >= 120
