@@ -308,6 +308,12 @@ class CcxtHistory:
                 return
             cursor = next_cursor
 
+    async def supported_timeframes(self) -> tuple[str, ...]:
+        """Timeframes the exchange serves candles for (empty when ccxt does not say)."""
+        exchange = self._client()
+        await self._ensure_markets()
+        return tuple(exchange.timeframes or ())
+
     async def fetch_tickers(self, symbols: Sequence[str] | None = None) -> list[TickerStats]:
         """24 h statistics for `symbols` (all of the configured kind when None)."""
         exchange = self._client()

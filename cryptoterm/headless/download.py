@@ -1,0 +1,282 @@
+"""`cryptoterm download`: page candle history from the exchange into the store.
+
+    cryptoterm download --symbols BTC/USDT,ETH/USDT --timeframes 1h,1d --since 2023-01-01 [--until 2023-07-01]
+                        [--exchange binance] [--json]
+
+Only bars missing from the store are fetched, page by page, each page committed as it arrives: interrupt it
+and run it again and it continues; run it twice and the second run writes nothing. Bars the exchange itself
+does not have (outages, the time before a market was listed) are reported, never filled.
+
+Exit codes: 0 everything downloaded; 1 some series failed (network, exchange errors — the rest still ran);
+2 bad usage (a bad date, an unknown timeframe or symbol), reported before anything is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import difflib
+import json
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from cryptoterm.adapters.ccxt_history import CcxtHistory
+from cryptoterm.config.schema import AppConfig, ExchangeConfig
+from cryptoterm.domain.gaps import Gap
+from cryptoterm.domain.timeframes import timeframe_ms
+from cryptoterm.ports.market import HistorySource
+from cryptoterm.ports.store import Store
+from cryptoterm.services.backfill import Backfiller, BackfillProgress, BackfillResult
+
+EXIT_OK = 0
+EXIT_ERRORS = 1
+EXIT_USAGE = 2
+
+_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S")
+
+
+class UsageError(Exception):
+    """A problem with what the user typed; printed as one line, exit code 2."""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The `download` subcommand's options."""
+    parser.add_argument(
+        "--symbols",
+        metavar="LIST",
+        help="comma-separated unified symbols, e.g. BTC/USDT,ETH/USDT (default: the [watchlist] symbols)",
+    )
+    parser.add_argument(
+        "--timeframes", metavar="LIST", default="1h", help="comma-separated timeframes, e.g. 1h,1d (default 1h)"
+    )
+    parser.add_argument(
+        "--since",
+        metavar="DATE",
+        help="first bar, UTC: YYYY-MM-DD or YYYY-MM-DDTHH:MM (default: [watchlist].backfill_days ago)",
+    )
+    parser.add_argument("--until", metavar="DATE", help="end (exclusive), UTC (default: the last closed bar)")
+    parser.add_argument("--exchange", metavar="ID", help="ccxt exchange id (default: [exchange].id)")
+    parser.add_argument("--json", action="store_true", dest="download_json", help="print a JSON summary")
+
+
+@dataclass(frozen=True, slots=True)
+class DownloadPlan:
+    """What the command line asked for, validated."""
+
+    exchange: ExchangeConfig
+    symbols: tuple[str, ...]
+    timeframes: tuple[str, ...]
+    since_ms: int
+    until_ms: int | None
+    json: bool
+
+
+def parse_date(text: str, option: str) -> int:
+    """Epoch ms (UTC) from a date, a date and time, or an integer epoch-ms; `UsageError` names the option."""
+    value = text.strip()
+    if value.isdigit():
+        return int(value)
+    for fmt in _DATE_FORMATS:
+        try:
+            parsed = datetime.strptime(value, fmt)
+        except ValueError:
+            continue
+        return int(parsed.replace(tzinfo=UTC).timestamp() * 1000)
+    raise UsageError(f"{option}: bad date {text!r} (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM, UTC)")
+
+
+def _split(value: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(part.strip() for part in value.split(",") if part.strip()))
+
+
+def make_plan(config: AppConfig, args: argparse.Namespace, now_ms: int) -> DownloadPlan:
+    """Validate the arguments against the config (no network); raises `UsageError`."""
+    symbols = _split(args.symbols) if args.symbols else tuple(config.watchlist.symbols)
+    if not symbols:
+        raise UsageError("--symbols: no symbols given and [watchlist].symbols is empty")
+    for symbol in symbols:
+        if "/" not in symbol:
+            raise UsageError(f"--symbols: {symbol!r} is not a unified symbol like BTC/USDT")
+    timeframes = _split(args.timeframes or "")
+    if not timeframes:
+        raise UsageError("--timeframes: no timeframe given")
+    for timeframe in timeframes:
+        try:
+            timeframe_ms(timeframe)
+        except ValueError as exc:
+            raise UsageError(f"--timeframes: {exc}") from None
+    default_since = now_ms - int(config.watchlist.backfill_days * 86_400_000)
+    since = parse_date(args.since, "--since") if args.since else default_since
+    until = parse_date(args.until, "--until") if args.until else None
+    if until is not None and until <= since:
+        raise UsageError(f"--until ({args.until}) must be after --since ({args.since})")
+    exchange = config.exchange
+    if args.exchange and args.exchange != exchange.id:
+        # Another exchange than the configured one: its URL overrides and keys do not apply.
+        exchange = ExchangeConfig(id=args.exchange, market=exchange.market, reliability=exchange.reliability)
+    json_out = bool(getattr(args, "download_json", False) or getattr(args, "json", False))
+    return DownloadPlan(exchange, symbols, timeframes, since, until, json_out)
+
+
+def open_history(exchange: ExchangeConfig) -> CcxtHistory:
+    """The REST history client for `exchange` (ccxt itself is imported on first request)."""
+    return CcxtHistory(exchange)
+
+
+def open_store(db_path: str) -> Store:
+    """The SQLite candle store at `db_path` (created and migrated if needed)."""
+    from cryptoterm.adapters.store import SqliteStore
+
+    return SqliteStore(db_path)
+
+
+def run(config: AppConfig, args: argparse.Namespace, db_path: str) -> int:
+    """Entry point called by the CLI. Returns the exit code."""
+    try:
+        plan = make_plan(config, args, int(time.time() * 1000))
+    except UsageError as exc:
+        print(f"cryptoterm download: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    try:
+        return asyncio.run(download(plan, db_path))
+    except UsageError as exc:
+        print(f"cryptoterm download: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+async def download(plan: DownloadPlan, db_path: str) -> int:
+    """Run the plan: check symbols and timeframes against the exchange, then backfill each series."""
+    history = open_history(plan.exchange)
+    try:
+        await _check_against_exchange(history, plan)
+        store = open_store(db_path)
+        try:
+            results, errors = await _download_all(history, store, plan)
+        finally:
+            store.close()
+    except UsageError:
+        raise
+    except Exception as exc:
+        # Could not even load the exchange's markets: nothing ran.
+        _print_failure(plan, f"{plan.exchange.id}: {exc}")
+        return EXIT_ERRORS
+    finally:
+        await history.close()
+    _print_summary(plan, results, errors)
+    return EXIT_ERRORS if errors else EXIT_OK
+
+
+async def _check_against_exchange(history: CcxtHistory, plan: DownloadPlan) -> None:
+    markets = {m.symbol for m in await history.markets()}
+    for symbol in plan.symbols:
+        if symbol not in markets:
+            close = difflib.get_close_matches(symbol, sorted(markets), n=3)
+            hint = f" (did you mean {', '.join(close)}?)" if close else ""
+            raise UsageError(f"--symbols: unknown symbol {symbol!r} on {plan.exchange.id}{hint}")
+    supported = await history.supported_timeframes()
+    for timeframe in plan.timeframes:
+        if supported and timeframe not in supported:
+            raise UsageError(
+                f"--timeframes: {plan.exchange.id} has no {timeframe!r} candles (it has {', '.join(supported)})"
+            )
+
+
+async def _download_all(
+    history: HistorySource, store: Store, plan: DownloadPlan
+) -> tuple[list[BackfillResult], list[dict[str, str]]]:
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    backfiller = Backfiller(history, store, plan.exchange.id)
+    results: list[BackfillResult] = []
+    errors: list[dict[str, str]] = []
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("bars"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=plan.json or not console.is_terminal,
+        transient=False,
+    ) as bar:
+        for symbol in plan.symbols:
+            for timeframe in plan.timeframes:
+                task = bar.add_task(f"{symbol} {timeframe}", total=None)
+
+                def on_progress(p: BackfillProgress, task: Any = task) -> None:
+                    bar.update(task, total=max(p.bars_total, 1), completed=p.bars_done)
+
+                try:
+                    result = await backfiller.backfill(symbol, timeframe, plan.since_ms, plan.until_ms, on_progress)
+                except Exception as exc:
+                    errors.append({"symbol": symbol, "timeframe": timeframe, "error": str(exc)})
+                    bar.update(task, description=f"{symbol} {timeframe} [failed]")
+                    continue
+                results.append(result)
+    return results, errors
+
+
+def _iso(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M")
+
+
+def _gap_json(gap: Gap | None) -> dict[str, Any] | None:
+    if gap is None:
+        return None
+    return {"start_ms": gap.start_ms, "end_ms": gap.end_ms, "missing": gap.missing, "start": _iso(gap.start_ms)}
+
+
+def summary(plan: DownloadPlan, results: list[BackfillResult], errors: list[dict[str, str]]) -> dict[str, Any]:
+    """The machine-readable summary printed by `--json`."""
+    return {
+        "exchange": plan.exchange.id,
+        "since_ms": plan.since_ms,
+        "until_ms": plan.until_ms,
+        "series": [
+            {
+                "symbol": r.symbol,
+                "timeframe": r.timeframe,
+                "since_ms": r.since_ms,
+                "until_ms": r.until_ms,
+                "fetched": r.fetched,
+                "written": r.written,
+                "already_stored": r.already_stored,
+                "stored": r.stored,
+                "requests": r.requests_made,
+                "outages": [_gap_json(g) for g in r.outages],
+                "outage_bars": r.outage_bars,
+                "before_first": _gap_json(r.before_first),
+                "after_last": _gap_json(r.after_last),
+            }
+            for r in results
+        ],
+        "rows_written": sum(r.written for r in results),
+        "errors": errors,
+    }
+
+
+def _print_summary(plan: DownloadPlan, results: list[BackfillResult], errors: list[dict[str, str]]) -> None:
+    if plan.json:
+        print(json.dumps(summary(plan, results, errors), indent=None))
+        return
+    for r in results:
+        line = f"{r.symbol} {r.timeframe}: {r.written} new, {r.already_stored} already stored, {r.stored} in range"
+        if r.outages:
+            spans = ", ".join(f"{_iso(g.start_ms)} ({g.missing})" for g in r.outages)
+            line += f"; exchange outages: {len(r.outages)} ({r.outage_bars} bars): {spans}"
+        if r.before_first is not None:
+            line += f"; no data before {_iso(r.before_first.end_ms)}"
+        print(line)
+    for e in errors:
+        print(f"{e['symbol']} {e['timeframe']}: FAILED: {e['error']}", file=sys.stderr)
+
+
+def _print_failure(plan: DownloadPlan, message: str) -> None:
+    if plan.json:
+        print(json.dumps(summary(plan, [], [{"symbol": "", "timeframe": "", "error": message}])))
+    print(f"cryptoterm download: {message}", file=sys.stderr)
