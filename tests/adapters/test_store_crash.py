@@ -137,3 +137,43 @@ def test_sigkill_inside_a_spilled_transaction_loses_only_that_transaction(tmp_pa
     run_until_killed(path, 0, min_rows=0, hang=True)
     assert wal_tail_is_uncommitted(path)  # half a transaction really is on disk
     assert check_file(path) == 10  # ... and recovery drops it: the ten committed batches, nothing more
+
+
+def test_two_processes_share_one_file(tmp_path: Path) -> None:
+    """A second process (say `cryptoterm download` beside the TUI) writes while this one writes and reads."""
+    path = tmp_path / "shared.db"
+    env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
+    proc = subprocess.Popen(
+        [sys.executable, str(HELPER), str(path), str(BATCH), "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+        env=env,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline()  # the other process is up and has its writer open
+        stdout = proc.stdout
+        threading.Thread(target=lambda: all(True for _ in stdout), daemon=True).start()  # keep its pipe drained
+        writer = StoreWriter(path, batch_ms=1)
+        try:
+            for k in range(40):
+                assert writer.write_candles("kraken", "ETH/USD", "1m", batch(k, 50)) == 50
+            assert writer.last_error is None
+            assert writer.rows_dropped == 0
+        finally:
+            writer.close()
+        assert proc.poll() is None  # and it kept writing throughout
+    finally:
+        proc.kill()
+        proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
+    db = open_database(path)
+    try:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert db.execute("SELECT count(*) FROM candles WHERE exchange = 'kraken'").fetchone()[0] == 2000
+        other = db.execute("SELECT count(*) FROM candles WHERE exchange = 'binance'").fetchone()[0]
+        assert other > 0 and other % BATCH == 0
+    finally:
+        db.close()
