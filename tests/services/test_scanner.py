@@ -208,3 +208,24 @@ def test_concurrent_scans_are_serialised(store: SqliteStore, shared_data: Path) 
         t.join()
     assert sorted(len(r.new_setups) for r in results) == [0, 0, 3]
     assert len(scanner.repo.scan_runs()) == 3
+
+
+async def test_dynamic_universe_from_exchange_tickers(store: SqliteStore) -> None:
+    """Live universes rank the history source's 24 h tickers (here the seeded simulated market's)."""
+    from cryptoterm.adapters.sim import SimulatedMarket
+    from cryptoterm.config.schema import DemoConfig
+
+    sim = SimulatedMarket(DemoConfig(symbols=8, history_days=2), 1_700_000_000_000)
+    tickers = await sim.fetch_tickers()
+    ranked = sorted(tickers, key=lambda t: -t.quote_volume_24h)
+    excluded = ranked[0].symbol
+    universe = UniverseProvider(
+        store,
+        "sim",
+        {"s": UniverseConfig(top=3, exclude=["stablecoins", "leveraged", excluded])},
+        [],
+        history=sim,
+    )
+    await universe.refresh()
+    assert universe.symbols_for("s") == [t.symbol for t in ranked[1:4]]
+    assert universe.symbols_for("unknown") == []  # no list, no top, empty default
