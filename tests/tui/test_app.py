@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 from textual.widgets import DataTable
 
 from cryptoterm.config.schema import AppConfig, UIConfig
@@ -81,7 +83,7 @@ async def test_timeframe_keys_change_the_chart_timeframe() -> None:
         await pilot.press("6")
         await pilot.pause()
         times = [c.open_time for c in chart.candles]
-        assert all(b - a == 86_400_000 for a, b in zip(times, times[1:], strict=False))
+        assert all(b - a == 86_400_000 for a, b in itertools.pairwise(times))
 
 
 async def test_chart_draws_only_what_fits() -> None:

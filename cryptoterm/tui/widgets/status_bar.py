@@ -28,10 +28,9 @@ def connection_state(health: tuple[StreamHealth, ...]) -> str:
     """The worst state across connections ("connected" only if all are); "no stream" when none report."""
     if not health:
         return "no stream"
-    worst = max(health, key=lambda h: _STATE_RANK.get(h.state, 5))
-    if worst.breaker == "open":
+    if any(h.breaker == "open" for h in health):
         return "breaker open"
-    return worst.state
+    return max(health, key=lambda h: _STATE_RANK.get(h.state, 5)).state
 
 
 def status_text(mode: str, exchange: str, snapshot: MarketSnapshot | None) -> Text:
