@@ -69,6 +69,19 @@ def reference_bars(trades: Sequence[Trade], timeframe: str) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+def candles_from(ref: pd.DataFrame) -> list[Candle]:
+    """The reference frame as closed candles (e.g. to seed a builder with history)."""
+    columns = [ref[name].to_numpy(dtype=np.float64).tolist() for name in ("open", "high", "low", "close")]
+    volume = ref["volume"].to_numpy(dtype=np.float64).tolist()
+    quote = ref["quote_volume"].to_numpy(dtype=np.float64).tolist()
+    times = ref["open_time"].to_numpy(dtype=np.int64).tolist()
+    counts = ref["trades"].to_numpy(dtype=np.int64).tolist()
+    return [
+        Candle(t, o, h, low, c, v, q, n)
+        for t, o, h, low, c, v, q, n in zip(times, *columns, volume, quote, counts, strict=True)
+    ]
+
+
 def all_bars(builder: BarBuilder, events: Sequence[BarClosed], symbol: str, timeframe: str) -> list[Candle]:
     """Published bars plus the one still forming, in open-time order."""
     bars = [e.candle for e in events if e.symbol == symbol and e.timeframe == timeframe]
