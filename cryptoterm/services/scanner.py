@@ -38,6 +38,8 @@ from cryptoterm.services.notifications import NotificationOutbox, error_message,
 
 log = logging.getLogger(__name__)
 
+#: Frames read during one scan, by (symbol, timeframe, until_ms, limit).
+FrameCache = dict[tuple[str, str, int, int], pd.DataFrame]
 #: Bars of the 1h series summed for the offline 24 h quote volume.
 _DAY_OF_HOURS = 24
 
@@ -247,6 +249,7 @@ class Scanner:
         symbols_seen: set[str] = set()
         hits = 0
         regime_cache: dict[str, tuple[pd.Index, npt.NDArray[np.str_]] | None] = {}
+        frame_cache: FrameCache = {}
         for strategy in self._strategies:
             try:
                 symbols = self._universe.symbols_for(strategy.name)
@@ -256,7 +259,7 @@ class Scanner:
             for symbol in symbols:
                 symbols_seen.add(symbol)
                 try:
-                    setup = self._scan_one(strategy, symbol, started, regime_cache)
+                    setup = self._scan_one(strategy, symbol, started, regime_cache, frame_cache)
                 except Exception as exc:
                     log.debug("scan of %s %s failed", strategy.name, symbol, exc_info=True)
                     errors.append(ScanError(strategy.name, symbol, _describe(exc)))
@@ -309,24 +312,36 @@ class Scanner:
 
     # -- one strategy, one symbol -------------------------------------------------------------------------
 
-    def frames_for(self, strategy: StrategyLike, symbol: str, now_ms: int) -> dict[str, pd.DataFrame]:
-        """Closed candles as of `now_ms`: the base frame, plus each higher timeframe that is stored."""
+    def frames_for(
+        self, strategy: StrategyLike, symbol: str, now_ms: int, cache: FrameCache | None = None
+    ) -> dict[str, pd.DataFrame]:
+        """Closed candles as of `now_ms`: the base frame, plus each higher timeframe that is stored.
+
+        `cache` (one per scan) shares frames between strategies on the same symbol and timeframe; frames are
+        never modified, so sharing them is safe.
+        """
         base_tf = strategy.timeframe
         limit = max(self._config.history_bars, int(strategy.warmup_bars) + 2)
         until = bucket_start(now_ms, timeframe_ms(base_tf))
-        base = self._store.read_candles_frame(self._exchange, symbol, base_tf, until_ms=until, limit=limit)
+        base = self._read(symbol, base_tf, until, limit, cache)
         if base.empty:
             raise LookupError(f"no {base_tf} candles stored for {symbol} on {self._exchange}")
         frames = {base_tf: base}
         last_close = int(base.index[-1]) + timeframe_ms(base_tf)
         for tf in sorted(set(strategy.timeframes_needed) - {base_tf}):
-            tf_ms = timeframe_ms(tf)
-            higher = self._store.read_candles_frame(
-                self._exchange, symbol, tf, until_ms=last_close - tf_ms + 1, limit=limit
-            )
+            higher = self._read(symbol, tf, last_close - timeframe_ms(tf) + 1, limit, cache)
             if len(higher) > 0:
                 frames[tf] = higher
         return frames
+
+    def _read(self, symbol: str, timeframe: str, until_ms: int, limit: int, cache: FrameCache | None) -> pd.DataFrame:
+        key = (symbol, timeframe, until_ms, limit)
+        if cache is not None and key in cache:
+            return cache[key]
+        frame = self._store.read_candles_frame(self._exchange, symbol, timeframe, until_ms=until_ms, limit=limit)
+        if cache is not None:
+            cache[key] = frame
+        return frame
 
     def _scan_one(
         self,
@@ -334,8 +349,9 @@ class Scanner:
         symbol: str,
         now_ms: int,
         regime_cache: dict[str, tuple[pd.Index, npt.NDArray[np.str_]] | None],
+        frame_cache: FrameCache,
     ) -> Setup | None:
-        frames = self.frames_for(strategy, symbol, now_ms)
+        frames = self.frames_for(strategy, symbol, now_ms, frame_cache)
         base = frames[strategy.timeframe]
         labels = self._regime_for(base, strategy.timeframe, regime_cache) if _uses_regime(strategy) else None
         evaluation = strategy.evaluate(frames, labels)
