@@ -15,7 +15,7 @@ from hypothesis.extra.numpy import arrays
 
 from cryptoterm.config.schema import LevelsConfig, StrategyConfig
 from cryptoterm.domain import regime
-from cryptoterm.domain.strategy import compile_strategy, resample_ohlcv
+from cryptoterm.domain.strategy import Evaluator, compile_strategy, resample_ohlcv
 from cryptoterm.domain.timeframes import HOUR_MS
 
 START = 1_700_000_000_000 - 1_700_000_000_000 % (24 * HOUR_MS)
@@ -214,3 +214,22 @@ def test_last_bar_of_a_truncated_history_equals_the_full_run(btc: pd.DataFrame) 
         live = compiled.evaluate({"1h": part}, regime=btc_regime(part))
         assert live.signal[-1] == full.signal[k - 1]
         np.testing.assert_array_equal([t.passed[-1] for t in live.terms], full_terms[:, k - 1])
+
+
+def test_a_shared_evaluator_gives_the_same_results_as_separate_ones() -> None:
+    data = frame(np.sin(np.linspace(0, 20, 300)) * 10 + 50)
+    first = compile_strategy(strategy("rsi(14) < 40", "close > ema(20)@4h"))
+    second = compile_strategy(strategy("rsi(14) < 40 or close crosses_above sma(10)"))
+    shared = Evaluator({"1h": data}, "1h")
+    for compiled in (first, second):
+        alone = compiled.evaluate({"1h": data})
+        together = compiled.evaluate({"1h": data}, evaluator=shared)
+        np.testing.assert_array_equal(alone.signal, together.signal)
+        assert 0 < together.signal.sum() < 300
+    # rsi(14) was computed once for both strategies: the second reads the first's array.
+    assert (
+        second.evaluate({}, evaluator=shared).terms[0].values["rsi(14)"]
+        is (first.evaluate({}, evaluator=shared).terms[0].values["rsi(14)"])
+    )
+    with pytest.raises(ValueError, match="evaluator is for 4h bars"):
+        first.evaluate({}, evaluator=Evaluator({"4h": data}, "4h"))

@@ -29,7 +29,7 @@ from cryptoterm.domain.strategy.compiler import (
 )
 from cryptoterm.domain.strategy.errors import ExpressionError, LevelsError
 from cryptoterm.domain.strategy.evaluate import Evaluator
-from cryptoterm.domain.strategy.frames import IntArray, load_bars
+from cryptoterm.domain.strategy.frames import IntArray
 from cryptoterm.domain.strategy.nodes import Node
 
 RegimeLabels = npt.NDArray[np.str_]
@@ -92,8 +92,8 @@ class CompiledStrategy:
     entry_zone: Node | None
 
     def evaluator(self, frames: Mapping[str, pd.DataFrame], regime: RegimeLabels | None = None) -> Evaluator:
-        """An evaluator over `frames` (missing higher timeframes are resampled from the base frame)."""
-        return Evaluator(load_bars(frames, self.timeframe, self.timeframes_needed), self.timeframe, regime)
+        """An evaluator over `frames`; share it between strategies of the same timeframe on one symbol."""
+        return Evaluator(frames, self.timeframe, regime)
 
     def evaluate(
         self,
@@ -104,11 +104,16 @@ class CompiledStrategy:
     ) -> Evaluation:
         """The signal and every term over all bars of `frames[self.timeframe]`.
 
-        `regime` gives a label per base bar (see `regime.align`); it is required when the strategy tests
-        the regime. Pass `evaluator` to share computed indicators with `levels_series` on the same frames.
+        `frames` maps timeframe → DataFrame indexed by open_time (ms) with open/high/low/close/volume;
+        higher timeframes that are not supplied are resampled from the base frame. `regime` gives a label
+        per base bar (see `regime.align`) and is required when the strategy tests the regime. Pass an
+        `evaluator` (built on the same frames and regime) to share indicators between strategies and with
+        `levels_at`; `frames` and `regime` are then ignored.
         """
         ev = evaluator or self.evaluator(frames, regime)
-        base = ev.bars[self.timeframe]
+        if ev.base_tf != self.timeframe:
+            raise ValueError(f"evaluator is for {ev.base_tf} bars but strategy {self.name!r} runs on {self.timeframe}")
+        base = ev.bars(self.timeframe)
         size = len(base)
         signal = np.ones(size, dtype=np.bool_)
         any_hit = np.zeros(size, dtype=np.bool_)

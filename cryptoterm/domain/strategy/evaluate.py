@@ -11,14 +11,23 @@ by the stop level costs one EMA.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 
 from cryptoterm.domain.indicators import BoolArray, FloatArray
 from cryptoterm.domain.regime import UNKNOWN
-from cryptoterm.domain.strategy.frames import Bars, IntArray, align_bool, align_float, visible_positions
+from cryptoterm.domain.strategy.frames import (
+    Bars,
+    IntArray,
+    align_bool,
+    align_float,
+    resample_ohlcv,
+    visible_positions,
+)
 from cryptoterm.domain.strategy.functions import FUNCTIONS, Outputs
 from cryptoterm.domain.strategy.nodes import (
     Arithmetic,
@@ -83,15 +92,41 @@ _COMPARE = {
 
 
 class Evaluator:
-    """Evaluates compiled nodes over `bars` (timeframe → Bars); `regime` holds labels per base bar."""
+    """Evaluates compiled nodes over one symbol's frames, caching every (sub-expression, timeframe) result.
 
-    def __init__(self, bars: dict[str, Bars], base_tf: str, regime: npt.NDArray[np.str_] | None) -> None:
-        self.bars = bars
+    One evaluator may serve every strategy whose timeframe is `base_tf` on the same frames: indicators they
+    share (rsi(14), atr(14), …) are then computed once per symbol instead of once per strategy. Higher
+    timeframes missing from `frames` are resampled from the base frame on first use. `regime` holds one
+    label per base bar.
+    """
+
+    def __init__(
+        self,
+        frames: Mapping[str, pd.DataFrame],
+        base_tf: str,
+        regime: npt.NDArray[np.str_] | None = None,
+    ) -> None:
+        if base_tf not in frames:
+            have = ", ".join(sorted(frames)) or "none"
+            raise ValueError(f"no {base_tf} frame given (the strategy's timeframe); frames given: {have}")
+        self.frames = frames
         self.base_tf = base_tf
         self.regime = regime
+        self._bars: dict[str, Bars] = {}
         self._cache: dict[tuple[Node, str], Value] = {}
         self._families: dict[tuple[str, Node | None, tuple[float, ...], str], Outputs] = {}
         self._positions: dict[tuple[str, str], IntArray] = {}
+
+    def bars(self, tf: str) -> Bars:
+        """Candles of `tf` as arrays: the supplied frame, or the base frame resampled."""
+        found = self._bars.get(tf)
+        if found is None:
+            frame = self.frames.get(tf)
+            if frame is None:
+                frame = resample_ohlcv(self.frames[self.base_tf], tf, source_timeframe=self.base_tf)
+            found = Bars.from_frame(frame, tf)
+            self._bars[tf] = found
+        return found
 
     def number(self, node: Node, tf: str) -> FloatArray:
         value = self.value(node, tf)
@@ -115,12 +150,12 @@ class Evaluator:
         key = (higher_tf, tf)
         found = self._positions.get(key)
         if found is None:
-            found = visible_positions(self.bars[higher_tf].index, higher_tf, self.bars[tf].index, tf)
+            found = visible_positions(self.bars(higher_tf).index, higher_tf, self.bars(tf).index, tf)
             self._positions[key] = found
         return found
 
     def _compute(self, node: Node, tf: str) -> Value:
-        bars = self.bars[tf]
+        bars = self.bars(tf)
         match node:
             case Number(value=value):
                 return np.full(len(bars), value)
@@ -200,7 +235,7 @@ class Evaluator:
         key = (spec.family, source, constants, tf)
         outputs = self._families.get(key)
         if outputs is None:
-            bars = self.bars[tf]
+            bars = self.bars(tf)
             source_values = bars.close if source is None else self.number(source, tf)
             outputs = spec.compute(bars, source_values, constants)
             self._families[key] = outputs
