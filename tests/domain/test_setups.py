@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -27,7 +28,7 @@ from cryptoterm.domain.timeframes import HOUR_MS
 T0 = 1_700_000_000_000 - (1_700_000_000_000 % HOUR_MS)
 
 
-def make(direction: str = "long", expires_bars: int = 3, **kw: object) -> Setup:
+def make(direction: str = "long", expires_bars: int = 3, **kw: Any) -> Setup:
     if direction == "long":
         levels = {"entry": 100.0, "stop": 90.0, "targets": (120.0, 130.0)}
     else:
@@ -60,7 +61,7 @@ def mirror(price: float) -> float:
     return 200.0 - price
 
 
-def run(direction: str, bars: list[tuple[float, float]], **kw: object) -> Setup:
+def run(direction: str, bars: list[tuple[float, float]], **kw: Any) -> Setup:
     setup = make(direction, **kw)
     for i, (low, high) in enumerate(bars, start=1):
         if direction == "short":
@@ -130,9 +131,7 @@ def test_expiry_counts_base_bars_after_the_signal_bar() -> None:
     equity=st.floats(1.0, 1e9),
     pct=st.floats(0.01, 10.0),
 )
-def test_sizing_property_loss_at_stop_equals_risk(
-    entry: float, frac: float, equity: float, pct: float
-) -> None:
+def test_sizing_property_loss_at_stop_equals_risk(entry: float, frac: float, equity: float, pct: float) -> None:
     stop = entry * (1 - frac)
     size, risk = position_size(equity, pct, entry, stop)
     assert math.isclose(size * (entry - stop), equity * pct / 100, rel_tol=1e-9)
