@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gzip
 import random
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -74,7 +74,7 @@ async def server(shared_data: Path) -> AsyncIterator[LoopbackBinance]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
+def store(tmp_path: Path) -> Iterator[SqliteStore]:
     s = SqliteStore(tmp_path / "candles.db", batch_ms=10)
     yield s
     s.close()
