@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from cryptoterm.adapters.sim import SimulatedMarket
-from cryptoterm.adapters.sim.history import aggregate
+from cryptoterm.adapters.sim.history import BarBuffer, aggregate
 from cryptoterm.adapters.sim.universe import UNIVERSE, select_universe
 from cryptoterm.config.schema import DemoConfig
 from cryptoterm.domain.timeframes import DAY_MS, MINUTE_MS, timeframe_ms
@@ -128,3 +128,16 @@ def test_universe_prefix_and_config_errors() -> None:
         SimulatedMarket(DemoConfig(trades_per_second=0.0), START)
     with pytest.raises(ValueError, match=r"demo\.history_days"):
         SimulatedMarket(DemoConfig(history_days=0), START)
+
+
+def test_bar_buffer_grows_and_reads_back_in_order(market: SimulatedMarket) -> None:
+    buffer = BarBuffer(20, capacity=2)
+    minutes = [market.history.window(k, k + 1) for k in range(7)]
+    for bar in minutes:
+        buffer.append(bar)
+    view = buffer.view()
+    expected = market.history.window(0, 7)
+    assert len(buffer) == 7
+    np.testing.assert_array_equal(view.open_time, expected.open_time)
+    for field in ("open", "high", "low", "close", "volume", "quote_volume", "trades"):
+        np.testing.assert_array_equal(getattr(view, field), getattr(expected, field))

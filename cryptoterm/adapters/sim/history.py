@@ -156,3 +156,39 @@ def aggregate(bars: Bars, timeframe_ms: int) -> Bars:
         np.add.reduceat(bars.quote_volume, starts, axis=-1),
         np.add.reduceat(bars.trades, starts, axis=-1),
     )
+
+
+class BarBuffer:
+    """Growing (symbols, bars) storage for the live stream's completed 1m bars.
+
+    Capacity doubles as needed, so appending a minute is O(1) amortised and reading is a view, not a
+    concatenation of thousands of one-minute arrays.
+    """
+
+    def __init__(self, symbols: int, capacity: int = 1024) -> None:
+        self._n = 0
+        self._time = np.zeros(capacity, dtype=np.int64)
+        self._prices = np.zeros((6, symbols, capacity))  # open, high, low, close, volume, quote volume
+        self._trades = np.zeros((symbols, capacity), dtype=np.int64)
+
+    def __len__(self) -> int:
+        return self._n
+
+    def append(self, bar: Bars) -> None:
+        """Add one minute (arrays of shape (symbols, 1))."""
+        if self._n == self._time.shape[0]:
+            grow = self._time.shape[0]
+            self._time = np.concatenate([self._time, np.zeros(grow, dtype=np.int64)])
+            self._prices = np.concatenate([self._prices, np.zeros((*self._prices.shape[:2], grow))], axis=2)
+            self._trades = np.concatenate([self._trades, np.zeros((self._trades.shape[0], grow), np.int64)], axis=1)
+        k = self._n
+        self._time[k] = bar.open_time[0]
+        for field, values in enumerate((bar.open, bar.high, bar.low, bar.close, bar.volume, bar.quote_volume)):
+            self._prices[field, :, k] = values[:, 0]
+        self._trades[:, k] = bar.trades[:, 0]
+        self._n += 1
+
+    def view(self) -> Bars:
+        n = self._n
+        p = self._prices[:, :, :n]
+        return Bars(self._time[:n], p[0], p[1], p[2], p[3], p[4], p[5], self._trades[:, :n])

@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cryptoterm.adapters.sim.book import SimBook
-from cryptoterm.adapters.sim.history import Bars, aggregate, anchor_offsets, bars_from_block, concat
+from cryptoterm.adapters.sim.history import BarBuffer, Bars, aggregate, anchor_offsets, bars_from_block, concat
 from cryptoterm.adapters.sim.model import (
     REGIMES,
     MinuteBlock,
@@ -120,8 +120,7 @@ class SimulatedMarket:
         self.history_regimes = block.regime
 
         self._now = self.start_ms
-        self._live_bars: list[Bars] = []
-        self._bars_cache: Bars | None = None
+        self._live_bars = BarBuffer(len(self.specs))
         self._block: MinuteBlock | None = None
         self._block_levels: FloatArray | None = None
         self._minute: MinuteTrades | None = None
@@ -231,7 +230,6 @@ class SimulatedMarket:
         self._now = end
         if end % MINUTE_MS == 0:
             self._live_bars.append(minute.bar)
-            self._bars_cache = None
         self._messages += len(events)
         return events
 
@@ -347,23 +345,29 @@ class SimulatedMarket:
     async def markets(self) -> list[SymbolInfo]:
         return [SymbolInfo(spec.symbol, spec.base, spec.quote, spec.exchange_id) for spec in self.specs]
 
-    def bars_1m(self) -> Bars:
-        """Every closed 1m bar so far (history, then live), all symbols."""
-        if self._bars_cache is None:
-            self._bars_cache = concat([self.history, *self._live_bars])
-        return self._bars_cache
+    def bars_1m(self, since_ms: int | None = None) -> Bars:
+        """Closed 1m bars of every symbol (history, then live) from `since_ms`; a fresh array, not a view."""
+        history = self.history
+        lo = 0 if since_ms is None else int(np.searchsorted(history.open_time, since_ms, side="left"))
+        live = self._live_bars.view()
+        live_lo = 0 if since_ms is None else int(np.searchsorted(live.open_time, since_ms, side="left"))
+        return concat([history.window(lo, len(history)), live.window(live_lo, len(live))])
+
+    def _symbol_bars(self, i: int) -> Bars:
+        """One symbol's closed 1m bars: concatenating one row keeps per-call memory small."""
+        return concat([self.history.row(i), self._live_bars.view().row(i)])
 
     def candles(self, symbol: str, timeframe: str, since_ms: int, until_ms: int | None = None) -> list[Candle]:
         """Closed candles with since_ms <= open_time < until_ms; higher timeframes aggregate the 1m bars."""
         i = self._symbol_index(symbol)
         tf_ms = timeframe_ms(timeframe)
-        bars = self.bars_1m()
+        bars = self._symbol_bars(i)
         until = self._now if until_ms is None else min(until_ms, self._now)
         lo = int(np.searchsorted(bars.open_time, bucket_start(since_ms, tf_ms), side="left"))
         hi = int(np.searchsorted(bars.open_time, until, side="left"))
         if hi <= lo:
             return []
-        one = bars.row(i).window(lo, hi)
+        one = bars.window(lo, hi)
         if tf_ms != MINUTE_MS:
             one = aggregate(one, tf_ms)
         keep = (one.open_time >= since_ms) & (one.open_time < until) & (one.open_time + tf_ms <= self._now)
@@ -378,9 +382,7 @@ class SimulatedMarket:
     async def fetch_tickers(self, symbols: Sequence[str] | None = None) -> list[TickerStats]:
         """Rolling 24 h statistics from the closed 1m bars and the trades of the forming minute."""
         wanted = self.symbols if symbols is None else list(symbols)
-        bars = self.bars_1m()
-        lo = int(np.searchsorted(bars.open_time, self._now - DAY_MS, side="left"))
-        day = bars.window(lo, len(bars))
+        day = self.bars_1m(self._now - DAY_MS)
         minute = self._minute
         out: list[TickerStats] = []
         for symbol in wanted:
