@@ -109,7 +109,7 @@ def test_resample_equals_pandas_on_real_klines(eth: pd.DataFrame, timeframe: str
         {"open": "first", "high": "max", "low": "min", "close": "last", "volume": "sum"}
     )
     agg = agg.dropna()
-    agg.index = agg.index.as_unit("ms").asi8
+    agg.index = pd.DatetimeIndex(agg.index).as_unit("ms").asi8
     expected = agg.loc[ours.index]
     np.testing.assert_allclose(ours.to_numpy(), expected[list(ours.columns)].to_numpy(), rtol=1e-12)
     assert len(agg) - len(ours) <= 1  # at most the still-forming last bucket is dropped
