@@ -165,3 +165,10 @@ def test_expires(text: str, timeframe: str, bars: int) -> None:
 def test_bad_expires_is_a_compile_error(text: str) -> None:
     message = error_of(with_(example(), expires=text))
     assert 'strategy "rsi-pullback", expires:' in message
+
+
+def test_direction_and_timeframe_are_checked_for_non_config_callers() -> None:
+    assert 'strategy "rsi-pullback", direction: "sideways" must be "long" or "short"' in error_of(
+        with_(example(), direction="sideways")
+    )
+    assert 'timeframe: "3h" is not a timeframe' in error_of(with_(example(), timeframe="3h"))

@@ -129,3 +129,10 @@ def test_supplied_and_resampled_higher_frames_give_the_same_signal(eth: pd.DataF
     )
     np.testing.assert_array_equal(resampled.signal, supplied.signal)
     assert 100 < resampled.signal.sum() < len(eth) - 100
+
+
+def test_frames_must_be_indexed_by_epoch_milliseconds() -> None:
+    dated = hourly(8).set_axis(pd.date_range("2024-01-01", periods=8, freq="h"))
+    compiled = compile_strategy(StrategyConfig(name="mtf", timeframe="1h", when=["close > 1"]))
+    with pytest.raises(ValueError, match="indexed by open_time in epoch ms"):
+        compiled.evaluate({"1h": dated})

@@ -31,6 +31,7 @@ from cryptoterm.domain.strategy.errors import ExpressionError, LevelsError
 from cryptoterm.domain.strategy.evaluate import Evaluator
 from cryptoterm.domain.strategy.frames import IntArray
 from cryptoterm.domain.strategy.nodes import Node
+from cryptoterm.domain.timeframes import TIMEFRAMES
 
 RegimeLabels = npt.NDArray[np.str_]
 
@@ -181,6 +182,11 @@ class CompiledStrategy:
 def compile_strategy(cfg: StrategySpec) -> CompiledStrategy:
     """Check and compile one strategy config; raises StrategyError naming file, strategy and term."""
     compiler = StrategyCompiler(cfg)
+    if cfg.timeframe not in TIMEFRAMES:
+        raise compiler.wrap(
+            "timeframe",
+            ExpressionError(f'"{cfg.timeframe}" is not a timeframe; timeframes are {", ".join(TIMEFRAMES)}'),
+        )
     if cfg.direction not in ("long", "short"):
         raise compiler.wrap("direction", ExpressionError(f'"{cfg.direction}" must be "long" or "short"'))
     sections: tuple[tuple[Section, tuple[str, ...]], ...] = (

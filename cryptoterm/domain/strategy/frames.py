@@ -24,8 +24,11 @@ OHLCV = ("open", "high", "low", "close", "volume")
 
 
 def frame_index(frame: pd.DataFrame) -> IntArray:
-    """The open times of `frame` as int64 epoch ms."""
-    return np.ascontiguousarray(frame.index.to_numpy(), dtype=np.int64)
+    """The open times of `frame` as int64 epoch ms (a datetime index would silently be in other units)."""
+    values = frame.index.to_numpy()
+    if values.size and not np.issubdtype(values.dtype, np.integer):
+        raise ValueError(f"frames must be indexed by open_time in epoch ms (integers), got {values.dtype} index")
+    return np.ascontiguousarray(values, dtype=np.int64)
 
 
 def _check_frame(frame: pd.DataFrame, what: str) -> None:
