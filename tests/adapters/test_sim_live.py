@@ -15,6 +15,7 @@ from cryptoterm.config.schema import DemoConfig
 from cryptoterm.domain.bars import BarBuilder
 from cryptoterm.domain.market import BookTop, DepthSnapshot, DepthUpdate, MarketEvent, Trade
 from cryptoterm.domain.timeframes import MINUTE_MS
+from cryptoterm.ports.clock import Clock
 from cryptoterm.ports.market import HistorySource, MarketStream
 
 START = 1_780_002_000_000  # on an hour boundary
@@ -33,7 +34,9 @@ def test_implements_both_ports() -> None:
     market = _market()
     stream: MarketStream = market
     source: HistorySource = market
+    clock: Clock = market
     assert stream.name == source.name == "sim"
+    assert clock.now_ms() == START
 
 
 async def test_same_seed_same_events_other_seed_differs() -> None:
@@ -60,7 +63,7 @@ async def test_batches_at_speed_zero_equal_next_batch_and_never_sleep(monkeypatc
     got: list[list[MarketEvent]] = []
     async for batch in market.batches():
         got.append(list(batch))
-        if market.now_ms >= START + 50 * market.batch_ms:
+        if market.now_ms() >= START + 50 * market.batch_ms:
             break
     assert got == [batch for batch in reference if batch]
     assert sum(map(len, got)) >= 500
@@ -76,10 +79,10 @@ async def test_speed_paces_against_the_injected_clock(monkeypatch: pytest.Monkey
     monkeypatch.setattr(asyncio, "sleep", advancing_sleep)
     market = SimulatedMarket(DemoConfig(seed=7, speed=10.0, history_days=2), START, clock=lambda: wall[0])
     async for _ in market.batches():
-        if market.now_ms >= START + 30_000:
+        if market.now_ms() >= START + 30_000:
             break
     # 30 s of simulated time at 10x took 3 s of (fake) wall time.
-    assert market.now_ms == START + 30_000
+    assert market.now_ms() == START + 30_000
     assert wall[0] - 1_000_000 == 3_000
 
 

@@ -125,7 +125,7 @@ class SimulatedMarket:
         self._block_levels: FloatArray | None = None
         self._minute: MinuteTrades | None = None
         self._minute_pos = 0
-        self._next_trade_id = np.cumsum(self.history.trades, axis=1)[:, -1] + 1
+        self._next_trade_id = self.history.trades.sum(axis=1) + 1
         last_close = self.history.close[:, -1]
         self._last_price = last_close.copy()
         self._bid = np.rint(last_close / self._ticks).astype(np.int64)
@@ -151,9 +151,9 @@ class SimulatedMarket:
     def symbols(self) -> list[str]:
         return [spec.symbol for spec in self.specs]
 
-    @property
     def now_ms(self) -> int:
-        """Simulated time: the end of the last batch produced."""
+        """Simulated time: the end of the last batch produced. This makes the market a `Clock` too, which is
+        the clock the demo's services should read (at speed N it runs N times faster than the wall)."""
         return self._now
 
     @property
