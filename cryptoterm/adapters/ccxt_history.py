@@ -77,12 +77,13 @@ class RequestStats:
     breaker_rejections: int = 0
 
 
-def rebase_urls(urls: Any, base_url: str) -> Any:
-    """`urls` (ccxt's nested `urls["api"]`) with every http(s) URL's scheme and host replaced by `base_url`."""
+def rebase_urls(urls: Any, base_url: str, schemes: tuple[str, ...] = ("http://", "https://")) -> Any:
+    """`urls` (ccxt's nested `urls["api"]`) with the scheme and host of every URL using one of `schemes`
+    replaced by `base_url`, paths kept."""
     base = base_url.rstrip("/")
     if isinstance(urls, dict):
-        return {key: rebase_urls(value, base) for key, value in urls.items()}
-    if isinstance(urls, str) and urls.startswith(("http://", "https://")):
+        return {key: rebase_urls(value, base, schemes) for key, value in urls.items()}
+    if isinstance(urls, str) and urls.startswith(schemes):
         parts = urlsplit(urls)
         return base + parts.path
     return urls
