@@ -343,6 +343,16 @@ class StoreWriter:
 
     def _committed(self, batch: list[_Job], failed: list[tuple[_Job, Exception]]) -> None:
         bad = {id(job): exc for job, exc in failed}
+        for job, exc in failed:
+            log.error("%s: store write of %s failed: %s", self.path, job.what, exc)
+        # Futures first, counters second: whoever returns from flush() must find every future resolved.
+        for job in batch:
+            if job.future is not None:
+                if id(job) in bad:
+                    job.future.set_exception(bad[id(job)])
+                else:
+                    job.future.set_result(job.result)
+            job.result = None
         with self._cond:
             for job, exc in failed:
                 self._rows_dropped += job.rows
@@ -351,15 +361,6 @@ class StoreWriter:
             self._batches += 1
             self._completed += len(batch)
             self._cond.notify_all()
-        for job, exc in failed:
-            log.error("%s: store write of %s failed: %s", self.path, job.what, exc)
-        for job in batch:
-            if job.future is not None:
-                if id(job) in bad:
-                    job.future.set_exception(bad[id(job)])
-                else:
-                    job.future.set_result(job.result)
-            job.result = None
 
     def _retry_or_drop(self, batch: list[_Job], exc: Exception) -> None:
         error = StoreError(f"{self.path}: write transaction failed: {exc}")
@@ -368,6 +369,10 @@ class StoreWriter:
         for job in batch:
             job.attempts += 1
             (retry if job.attempts < self.max_attempts else dropped).append(job)
+        log.warning("%s (%d jobs will be retried, %d dropped)", error, len(retry), len(dropped))
+        for job in dropped:
+            if job.future is not None:
+                job.future.set_exception(error)
         with self._cond:
             self._last_error = error
             if retry:
@@ -377,10 +382,6 @@ class StoreWriter:
             self._rows_dropped += sum(job.rows for job in dropped)
             self._completed += len(dropped)
             self._cond.notify_all()
-        log.warning("%s (%d jobs will be retried, %d dropped)", error, len(retry), len(dropped))
-        for job in dropped:
-            if job.future is not None:
-                job.future.set_exception(error)
         if retry and not self._stopping:
             # Give whatever holds the lock a moment before the retry (the wait is interruptible by close()).
             with self._cond:
