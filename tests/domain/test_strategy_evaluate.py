@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from cryptoterm.config.schema import LevelsConfig, StrategyConfig
+from cryptoterm.domain import indicators as ind
 from cryptoterm.domain import regime
-from cryptoterm.domain.strategy import Evaluator, compile_strategy, resample_ohlcv
+from cryptoterm.domain.strategy import FUNCTIONS, Evaluator, compile_strategy, resample_ohlcv
 from cryptoterm.domain.timeframes import HOUR_MS
 
 START = 1_700_000_000_000 - 1_700_000_000_000 % (24 * HOUR_MS)
@@ -233,3 +234,28 @@ def test_a_shared_evaluator_gives_the_same_results_as_separate_ones() -> None:
     )
     with pytest.raises(ValueError, match="evaluator is for 4h bars"):
         first.evaluate({}, evaluator=Evaluator({"4h": data}, "4h"))
+
+
+@pytest.mark.parametrize("name", sorted(FUNCTIONS))
+def test_every_function_evaluates_over_the_whole_series(name: str) -> None:
+    data = frame(np.sin(np.linspace(0, 30, 400)) * 10 + 50 + np.linspace(0, 5, 400), open_=None)
+    data["open"] = data["close"].shift(1).fillna(50.0)
+    spec = FUNCTIONS[name]
+    required = ", ".join("10" for p in spec.params if p.default is None)
+    call = f"{name}({required})" if required else name
+    text = call if spec.kind == "boolean" else f"{call} > -1e18"
+    result = compile_strategy(strategy(text)).evaluate({"1h": data})
+    assert result.terms[0].passed.shape == (400,)
+    if spec.kind == "number":
+        values = result.terms[0].values
+        series = values[next(iter(values))]
+        assert series.shape == (400,) and np.isfinite(series[-100:]).all()
+        assert result.terms[0].passed[-100:].all()
+
+
+def test_language_values_equal_the_kernels() -> None:
+    data = frame(np.sin(np.linspace(0, 30, 400)) * 10 + 50)
+    close = data["close"].to_numpy()
+    result = compile_strategy(strategy("macd.hist(12, 26, 9) > 0", "bb.lower(20, 2.5) < close")).evaluate({"1h": data})
+    np.testing.assert_array_equal(result.terms[0].values["macd.hist(12, 26, 9)"], ind.macd(close, 12, 26, 9).hist)
+    np.testing.assert_array_equal(result.terms[1].values["bb.lower(20, 2.5)"], ind.bollinger(close, 20, 2.5).lower)
