@@ -16,15 +16,16 @@ from pathlib import Path
 import platformdirs
 from sqlite_utils import Database
 
+from cryptoterm.adapters.store.errors import StoreError
+from cryptoterm.adapters.store.migrations import check_version, migrate_schema
+
+__all__ = ["BUSY_TIMEOUT_MS", "StoreError", "database_file_size", "default_db_path", "open_database"]
+
 APP_NAME = "cryptoterm"
 DB_FILENAME = "cryptoterm.db"
 #: How long a connection waits for another connection's write lock before giving up.
 BUSY_TIMEOUT_MS = 10_000
 _MEMORY = ":memory:"
-
-
-class StoreError(Exception):
-    """A storage problem phrased for the user; the message names the database file."""
 
 
 def default_db_path() -> Path:
@@ -49,9 +50,6 @@ def open_database(
     Raises `StoreError` naming the path when it is a directory, cannot be created or written, is not a SQLite
     file, or carries a schema version newer than this code knows.
     """
-    # Imported here: migrations imports StoreError from this module.
-    from cryptoterm.adapters.store.migrations import check_version, migrate_schema
-
     target = _prepare_path(path)
     try:
         conn = sqlite3.connect(

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from sqlite_utils import Database
 
-from cryptoterm.adapters.store.database import StoreError
+from cryptoterm.adapters.store.errors import StoreError
 
 
 class Migration(NamedTuple):
