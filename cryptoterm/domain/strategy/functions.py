@@ -123,14 +123,6 @@ def _build() -> dict[str, FunctionSpec]:
         lambda p: 3 * (max(p[0], p[1]) + p[2]),
     )
     add(
-        ("macd.line",),
-        "number",
-        "close",
-        (Param("fast", 12), Param("slow", 26), Param("signal", 9)),
-        _macd,
-        lambda p: 3 * (max(p[0], p[1]) + p[2]),
-    )
-    add(
         ("bb.mid", "bb.upper", "bb.lower", "bb.width"),
         "number",
         "close",
@@ -178,6 +170,7 @@ def _build() -> dict[str, FunctionSpec]:
 FUNCTIONS: dict[str, FunctionSpec] = _build()
 #: Other spellings accepted for the same function.
 ALIASES: dict[str, str] = {
+    "macd.line": "macd",
     "bb": "bb.mid",
     "bollinger": "bb.mid",
     "bollinger.upper": "bb.upper",
