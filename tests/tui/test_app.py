@@ -292,3 +292,20 @@ async def test_q_quits() -> None:
         assert app.return_code is None
         await pilot.press("q")
         assert app.return_code == 0  # set by exit(), before the context closes the app
+
+
+async def test_a_failing_screen_worker_is_reported_by_its_screen() -> None:
+    app = make_app()
+
+    def broken_scan() -> None:
+        raise ValueError("scan expression is invalid")
+
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        worker = app.screen.run_worker(broken_scan, name="scan", thread=True, exit_on_error=False)
+        while not worker.is_finished:
+            await pilot.pause(0.02)
+        await pilot.pause()
+        await pilot.pause()
+        logged = [line for line in app.session.logs if "scan expression is invalid" in line.text]
+        assert logged and logged[0].text.startswith("dashboard: scan failed")

@@ -9,6 +9,7 @@ for their own widgets and may add `palette_commands()` entries.
 from __future__ import annotations
 
 from textual.screen import Screen
+from textual.worker import Worker
 
 from cryptoterm.services.snapshots import MarketSnapshot
 from cryptoterm.tui.commands import PaletteCommand
@@ -16,6 +17,7 @@ from cryptoterm.tui.context import LogLine, TuiSession
 from cryptoterm.tui.messages import LogRecorded, MarketUpdated
 from cryptoterm.tui.widgets.log_pane import LogPane
 from cryptoterm.tui.widgets.status_bar import StatusBar
+from cryptoterm.tui.workers import report_worker_state
 
 
 class LiveScreen(Screen[None]):
@@ -41,6 +43,10 @@ class LiveScreen(Screen[None]):
 
     def on_log_recorded(self, message: LogRecorded) -> None:
         self.apply_log(message.line)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        # Worker.StateChanged does not bubble: a screen's own jobs (scans, loads) are reported here.
+        report_worker_state(event.worker, event.state, owner=self.name or type(self).__name__)
 
     def apply_snapshot(self, snapshot: MarketSnapshot) -> None:
         """Repaint from `snapshot`. The base keeps status bars current; subclasses call super()."""
