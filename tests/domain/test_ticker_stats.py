@@ -59,6 +59,19 @@ def test_window_holds_the_last_1440_minutes_and_evicts_older_bars() -> None:
     assert math.isnan(snap.bid) and snap.ts == now
 
 
+def test_window_boundary_is_exactly_1440_minute_buckets() -> None:
+    ticker = RollingTicker(BTC)
+    ticker.on_bar(bar(0, 50.0, 80.0, 40.0, 60.0, 1.0))
+    ticker.on_bar(bar(1438, 60.0, 61.0, 59.0, 60.5, 2.0))
+    # Now in minute 1439: minutes 0..1439 are the window, so minute 0 still counts.
+    inside = ticker.snapshot(T0 + 1439 * MINUTE_MS + 59_999)
+    assert (inside.open_24h, inside.high_24h, inside.volume_24h) == (50.0, 80.0, 3.0)
+    # One millisecond later it is minute 1440 and minute 0 has left the window.
+    outside = ticker.snapshot(T0 + 1440 * MINUTE_MS)
+    assert (outside.open_24h, outside.high_24h, outside.low_24h, outside.volume_24h) == (60.0, 61.0, 59.0, 2.0)
+    assert ticker.window_bars() == 1
+
+
 def test_quiet_market_keeps_last_price_with_zero_volume() -> None:
     ticker = RollingTicker(BTC)
     ticker.on_bar(bar(0, 10.0, 12.0, 9.0, 11.0, 4.0))
@@ -92,9 +105,13 @@ def test_forming_bar_is_folded_in_and_replaced_when_it_closes() -> None:
 @settings(max_examples=80, deadline=None)
 @given(
     steps=st.lists(
-        st.tuples(st.integers(1, 400), st.floats(1.0, 1000.0), st.floats(0.0, 50.0)), min_size=1, max_size=300
+        st.tuples(st.one_of(st.just(1), st.integers(1, 400)), st.floats(1.0, 1000.0), st.floats(0.0, 50.0)),
+        min_size=1,
+        max_size=300,
     ),
-    probes=st.lists(st.integers(0, 3 * DAY_MS), min_size=1, max_size=10),
+    probes=st.lists(
+        st.one_of(st.integers(0, 3 * DAY_MS), st.integers(DAY_MS - 5 * MINUTE_MS, DAY_MS)), min_size=1, max_size=10
+    ),
     with_forming=st.booleans(),
 )
 def test_rolling_window_equals_a_brute_force_fold(
