@@ -81,8 +81,7 @@ async def test_book_tracks_trades(market: SimulatedMarket) -> None:
 
 
 async def test_unsubscribe_stops_depth_and_resubscribe_snapshots_again(market: SimulatedMarket) -> None:
-    for _ in range(20):
-        market.next_batch()
+    before = [e for _ in range(20) for e in _depth(market.next_batch(), "BTC/USDT")]
     await market.unsubscribe(["BTC/USDT"])
     quiet = [e for _ in range(20) for e in _depth(market.next_batch(), "BTC/USDT")]
     assert quiet == []
@@ -90,6 +89,9 @@ async def test_unsubscribe_stops_depth_and_resubscribe_snapshots_again(market: S
     await market.subscribe(["BTC/USDT"])
     again = _depth(market.next_batch(), "BTC/USDT")
     assert len(again) == 1 and isinstance(again[0], DepthSnapshot)
+    last = before[-1]
+    assert isinstance(last, DepthUpdate)
+    assert again[0].last_update_id > last.final_update_id  # ids never go back
 
 
 async def test_one_off_depth_for_an_unsubscribed_symbol(market: SimulatedMarket) -> None:

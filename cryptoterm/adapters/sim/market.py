@@ -135,6 +135,7 @@ class SimulatedMarket:
         self._subscribed: dict[str, None] = {}
         self._books: dict[int, SimBook] = {}
         self._depth_rngs: dict[int, np.random.Generator] = {}
+        self._depth_ids: dict[int, int] = {}
         self._snapshot_due: set[int] = set()
         self._closed = False
         self._messages = 0
@@ -265,10 +266,13 @@ class SimulatedMarket:
             )
         return tops
 
-    def _new_book(self, i: int, rng: np.random.Generator) -> SimBook:
+    def _new_book(self, i: int, rng: np.random.Generator, first_update_id: int = 1) -> SimBook:
+        """A 100-level book per side on a grid of about 2 bp (so it spans about 2% of the price)."""
         spec = self.specs[i]
         step = max(1, round(spec.price * 0.0002 / spec.tick))
-        return SimBook(spec.symbol, spec.tick, step, float(self._top_size[i]), spec.lot, rng)
+        return SimBook(
+            spec.symbol, spec.tick, step, float(self._top_size[i]), spec.lot, rng, first_update_id=first_update_id
+        )
 
     def _depth_events(self, ts: int) -> list[MarketEvent]:
         events: list[MarketEvent] = []
@@ -276,8 +280,9 @@ class SimulatedMarket:
             i = self._index[symbol]
             book = self._books.get(i)
             if book is None:
+                # Ids carry on across an unsubscribe, as an exchange's do: a new snapshot never goes back.
                 rng = self._depth_rngs.setdefault(i, self._rng(_DEPTH, i))
-                book = self._books[i] = self._new_book(i, rng)
+                book = self._books[i] = self._new_book(i, rng, self._depth_ids.get(i, 0) + 1)
                 self._snapshot_due.add(i)
             update = book.move(ts, int(self._bid[i]), int(self._ask[i]))
             if i in self._snapshot_due:
@@ -320,7 +325,9 @@ class SimulatedMarket:
     async def unsubscribe(self, symbols: Sequence[str]) -> None:
         for symbol in symbols:
             if self._subscribed.pop(symbol, 0) is None:
-                self._books.pop(self._index[symbol], None)
+                book = self._books.pop(self._index[symbol], None)
+                if book is not None:
+                    self._depth_ids[self._index[symbol]] = book.last_update_id
 
     def health(self) -> list[StreamHealth]:
         return [
