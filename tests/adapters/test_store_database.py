@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,12 +12,14 @@ from cryptoterm.adapters.store import (
     MIGRATIONS,
     SCHEMA_VERSION,
     Migration,
+    SqliteStore,
     StoreError,
     default_db_path,
     migrate_schema,
     open_database,
     schema_version,
 )
+from cryptoterm.config.schema import StoreConfig
 
 EXPECTED_COLUMNS = {
     "symbols": ["exchange", "symbol", "base", "quote", "exchange_id", "active", "updated_ms"],
@@ -122,10 +125,16 @@ def test_open_creates_parent_dirs_and_sets_pragmas(tmp_path: Path) -> None:
         db.close()
 
 
-def test_default_db_path_is_in_the_user_data_dir() -> None:
+def test_default_db_path_is_in_the_user_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     path = default_db_path()
     assert path.name == "cryptoterm.db"
     assert "cryptoterm" in path.parent.name.lower()
+    if sys.platform.startswith("linux"):
+        monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+        assert default_db_path() == tmp_path / "xdg" / "cryptoterm" / "cryptoterm.db"
+        with SqliteStore.from_config(StoreConfig(path="")) as store:
+            assert store.path == tmp_path / "xdg" / "cryptoterm" / "cryptoterm.db"
+        assert (tmp_path / "xdg" / "cryptoterm" / "cryptoterm.db").is_file()
 
 
 def test_migration_one_creates_every_table_with_its_columns_and_keys(tmp_path: Path) -> None:
