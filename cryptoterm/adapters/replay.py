@@ -157,6 +157,7 @@ class ReplayStream:
     `speed` 1.0 is real time, N is N× faster, 0 is as fast as possible. `subscribe` narrows the replay to
     some symbols (nothing subscribed = everything in the file). Bad messages are counted in `health()` and
     skipped, as live. `batch_window_ms` groups messages recorded that close together into one batch.
+    `sleep` and `monotonic` default to the event loop's; tests pass a virtual clock.
     """
 
     def __init__(
@@ -168,6 +169,7 @@ class ReplayStream:
         batch_window_ms: float = 20.0,
         max_batch: int = 4096,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        monotonic: Callable[[], float] | None = None,
     ) -> None:
         if speed < 0:
             raise ValueError(f"replay speed must be >= 0, got {speed!r}")
@@ -180,6 +182,7 @@ class ReplayStream:
         self._window_ns = batch_window_ms * 1e6
         self._max_batch = max_batch
         self._sleep = sleep
+        self._monotonic = monotonic
         self._symbols = SymbolMap([symbol] if symbol else [])
         self._decoder = BinanceDecoder(self._symbols)
         self._wanted: set[str] | None = None  # None: every symbol in the file
@@ -191,9 +194,9 @@ class ReplayStream:
         self._closed = False
 
     async def batches(self) -> AsyncIterator[list[MarketEvent]]:
-        loop = asyncio.get_running_loop()
+        clock = self._monotonic or asyncio.get_running_loop().time
         self._state = "connected"
-        start_wall = loop.time()
+        start_wall = clock()
         first_ns = -1
         batch_start_ns = -1
         batch: list[MarketEvent] = []
@@ -206,7 +209,7 @@ class ReplayStream:
                     first_ns = batch_start_ns = recv_ns
                 if self.speed > 0:
                     due = (recv_ns - first_ns) / 1e9 / self.speed
-                    wait = due - (loop.time() - start_wall)
+                    wait = due - (clock() - start_wall)
                     if batch and (wait > 0 or recv_ns - batch_start_ns > self._window_ns):
                         yield batch
                         batch = []

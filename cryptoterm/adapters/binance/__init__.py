@@ -7,10 +7,13 @@ gap markers across reconnects, and a decoder fast enough for every book update.
 
 from cryptoterm.adapters.binance.decode import BinanceDecoder, DecodeError, SubscriptionReply, UnknownMessage
 from cryptoterm.adapters.binance.symbols import SymbolMap, to_native, to_stream
+from cryptoterm.adapters.binance.ws_stream import BinanceStream, FetchDepth
 
 __all__ = [
     "BinanceDecoder",
+    "BinanceStream",
     "DecodeError",
+    "FetchDepth",
     "SubscriptionReply",
     "SymbolMap",
     "UnknownMessage",
