@@ -1,21 +1,24 @@
 """The statistical behaviour the simulated market claims, measured on its 60-day history.
 
 Fat tails, volatility clustering, correlated majors, intraday seasonality, volume bursts with big moves,
-regimes that differ, and cointegrated pairs whose spread mean-reverts (an Engle-Granger style check: the
-residual of log B on log A has an AR(1) coefficient well below 1 and a Dickey-Fuller t-statistic far
-beyond the critical value, while a merely correlated pair's residual behaves like a random walk).
+regimes that differ (and that the regime classifier tells apart), and cointegrated pairs whose spread
+mean-reverts: an Engle-Granger style check finds the residual of log B on log A has an AR(1) coefficient
+well below 1 and a Dickey-Fuller t-statistic far beyond the critical value, while a merely correlated
+pair's residual behaves like a random walk.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import numpy.typing as npt
+import pandas as pd
 import pytest
 
 from cryptoterm.adapters.sim import SimulatedMarket
 from cryptoterm.adapters.sim.model import REGIMES
 from cryptoterm.adapters.sim.universe import UNIVERSE
 from cryptoterm.config.schema import DemoConfig
+from cryptoterm.domain.regime import classify
 
 START = 1_780_000_000_000
 FloatArray = npt.NDArray[np.float64]
@@ -120,3 +123,20 @@ def test_correlated_but_not_cointegrated_pairs_wander(market: SimulatedMarket, a
     _, phi, t_stat = _engle_granger(market, anchor, other)
     assert phi > 0.985
     assert t_stat > -3.4  # no evidence of cointegration at 5%
+
+
+async def test_the_regime_filter_finds_the_simulated_phases(market: SimulatedMarket) -> None:
+    candles = await market.fetch_candles("BTC/USDT", "4h", market.history_start_ms)
+    labels = classify(pd.DataFrame(candles))
+    true = np.array([REGIMES[k].name for k in market.history_regimes[239::240][: len(labels)]])
+    assert len(true) == len(labels)
+    found = set(labels.tolist()) - {"unknown"}
+    assert len(found) >= 3
+    known = labels != "unknown"
+
+    def share(label: str, phase: str) -> float:
+        in_phase = known & (true == phase)
+        return float(np.mean(labels[in_phase] == label))
+
+    assert share("bull", "bull") > share("bull", "bear")
+    assert share("bear", "bear") > share("bear", "bull")
