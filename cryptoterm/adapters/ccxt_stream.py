@@ -167,6 +167,8 @@ class CcxtStream:
             }
             if self.config.id.startswith("binance"):
                 options["fetchMarkets"] = ["linear"] if usdm else ["spot"]
+                # The full 24 h ticker carries bid/ask; ccxt.pro's default mini ticker does not.
+                options["watchTickers"] = {"name": "ticker"}
             params: dict[str, Any] = {
                 "enableRateLimit": True,
                 "timeout": int(self.config.reliability.request_timeout_s * 1000),
