@@ -122,7 +122,11 @@ class SymbolTable:
 
 @dataclass(slots=True)
 class ModelState:
-    """Everything the next minute depends on. Index 0 of the factor arrays is the market, 1.. the symbols."""
+    """Everything the next minute depends on.
+
+    `variance`, `last_shock` and `burst` have one entry for the market factor (index 0) and one per symbol;
+    `spread` and `level` have one per symbol.
+    """
 
     next_minute: int  # epoch minute of the next minute to simulate
     variance: FloatArray  # GARCH h of the last minute (unit mean)
