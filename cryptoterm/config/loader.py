@@ -99,7 +99,7 @@ def _load_strategy_file(path: Path, referenced_from: Path) -> list[StrategyConfi
     try:
         parsed = msgspec.convert(raw.get("strategy", []), list[StrategyConfig])
     except msgspec.ValidationError as exc:
-        raise ConfigError(f"{path.name}: {_describe(exc, {'strategy': raw.get('strategy')}, '$.strategy')}")
+        raise ConfigError(f"{path.name}: {_describe(exc, {'strategy': raw.get('strategy')}, '$.strategy')}") from None
     return [msgspec.structs.replace(s, source=str(path)) for s in parsed]
 
 

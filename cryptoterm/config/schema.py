@@ -16,7 +16,7 @@ class _Section(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=
     """Base for every config table."""
 
 
-class ReliabilityConfig(_Section):
+class ReliabilityConfig(_Section, frozen=True):
     """Reconnect backoff and the per-connection circuit breaker."""
 
     backoff_initial_s: float = 1.0
@@ -27,7 +27,7 @@ class ReliabilityConfig(_Section):
     request_timeout_s: float = 10.0
 
 
-class ExchangeConfig(_Section):
+class ExchangeConfig(_Section, frozen=True):
     """Which exchange live mode talks to. Empty URLs mean the exchange's own defaults."""
 
     id: str = "binance"
@@ -41,7 +41,7 @@ class ExchangeConfig(_Section):
     reliability: ReliabilityConfig = msgspec.field(default_factory=ReliabilityConfig)
 
 
-class WatchlistConfig(_Section):
+class WatchlistConfig(_Section, frozen=True):
     """Symbols streamed and shown on the dashboard (ccxt-unified, e.g. "BTC/USDT")."""
 
     symbols: list[str] = msgspec.field(
@@ -61,7 +61,7 @@ class WatchlistConfig(_Section):
     backfill_days: float = 3.0
 
 
-class DemoConfig(_Section):
+class DemoConfig(_Section, frozen=True):
     """The built-in simulated market used by `--demo`."""
 
     seed: int = 7
@@ -71,7 +71,7 @@ class DemoConfig(_Section):
     history_days: int = 60
 
 
-class StoreConfig(_Section):
+class StoreConfig(_Section, frozen=True):
     """The SQLite file. Empty path means the platform data dir."""
 
     path: str = ""
@@ -79,7 +79,7 @@ class StoreConfig(_Section):
     record_trades: bool = False
 
 
-class UIConfig(_Section):
+class UIConfig(_Section, frozen=True):
     """Terminal UI preferences."""
 
     theme: str = "textual-dark"
@@ -88,14 +88,14 @@ class UIConfig(_Section):
     ema_period: int = 21
 
 
-class QualityConfig(_Section):
+class QualityConfig(_Section, frozen=True):
     """Data-quality checks run over stored and streamed candles."""
 
     spike_sigma: float = 8.0
     stale_after_s: float = 30.0
 
 
-class UniverseConfig(_Section):
+class UniverseConfig(_Section, frozen=True):
     """Which symbols a strategy scans: a fixed list, or the top N by 24 h quote volume."""
 
     symbols: list[str] = msgspec.field(default_factory=list)
@@ -105,7 +105,7 @@ class UniverseConfig(_Section):
     min_quote_volume: float = 0.0
 
 
-class LevelsConfig(_Section):
+class LevelsConfig(_Section, frozen=True):
     """How a hit becomes a setup: entry, stop and target expressions (targets may be "2R")."""
 
     entry: str = "close"
@@ -114,7 +114,7 @@ class LevelsConfig(_Section):
     entry_zone: str = ""
 
 
-class StrategyConfig(_Section):
+class StrategyConfig(_Section, frozen=True):
     """One `[[strategy]]` table. Expressions are compiled (and checked) by the scanner's grammar."""
 
     name: str
@@ -132,7 +132,7 @@ class StrategyConfig(_Section):
     source: str = ""
 
 
-class RegimeConfig(_Section):
+class RegimeConfig(_Section, frozen=True):
     """Market regime from a reference symbol."""
 
     symbol: str = "BTC/USDT"
@@ -144,7 +144,7 @@ class RegimeConfig(_Section):
     high_vol_percentile: float = 90.0
 
 
-class ScannerConfig(_Section):
+class ScannerConfig(_Section, frozen=True):
     """When and how strategies are scanned."""
 
     interval_s: float = 300.0
@@ -156,7 +156,7 @@ class ScannerConfig(_Section):
     regime: RegimeConfig = msgspec.field(default_factory=RegimeConfig)
 
 
-class NotifyConfig(_Section):
+class NotifyConfig(_Section, frozen=True):
     """apprise delivery. Each URL may carry tags after a space-free `#tag1,tag2` suffix handled by apprise."""
 
     urls: list[str] = msgspec.field(default_factory=list)
@@ -167,7 +167,7 @@ class NotifyConfig(_Section):
     retry_backoff_s: float = 2.0
 
 
-class AppConfig(_Section):
+class AppConfig(_Section, frozen=True):
     """The whole configuration. `source` is the file it came from ("" for built-in defaults)."""
 
     exchange: ExchangeConfig = msgspec.field(default_factory=ExchangeConfig)

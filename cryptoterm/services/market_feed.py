@@ -23,6 +23,7 @@ from cryptoterm.domain.market import (
     DepthUpdate,
     Kline,
     MarketEvent,
+    Reconnected,
     TickerStats,
     Trade,
 )
@@ -36,15 +37,13 @@ log = logging.getLogger(__name__)
 
 Publish = Callable[[MarketSnapshot], None]
 BarListener = Callable[[BarClosed], None]
+ReconnectListener = Callable[[Reconnected], None]
 
 
 class CandleSink(Protocol):
     """Where closed bars go to be stored (the batching store writer); must never block."""
 
     def submit_candles(self, exchange: str, symbol: str, timeframe: str, candles: Sequence[Candle]) -> None: ...
-
-    @property
-    def queue_depth(self) -> int: ...
 
 
 class MarketFeed:
@@ -61,6 +60,7 @@ class MarketFeed:
         publish: Publish | None = None,
         max_fps: float = 10.0,
         sink: CandleSink | None = None,
+        sink_queue: Callable[[], int] | None = None,
         history_limit: int = 2000,
     ) -> None:
         self.stream = stream
@@ -71,10 +71,15 @@ class MarketFeed:
         self._publish = publish
         self._min_publish_interval = 1.0 / max_fps if max_fps > 0 else 0.0
         self._sink = sink
+        self._sink_queue = sink_queue
         self._history_limit = history_limit
         self._bars = BarBuilder(TIMEFRAMES)
-        self._tickers = TickerBook()
+        self._tickers = TickerBook(self._bars)
         self.books = OrderBooks()
+        #: When True (replays), symbols are added to `symbols` as their first trade arrives.
+        self.discover_symbols = False
+        self.last_event_ms = 0
+        self._reconnect_listeners: list[ReconnectListener] = []
         self._history: dict[tuple[str, str], deque[Candle]] = {}
         self._listeners: list[BarListener] = []
         self._messages = 0
@@ -84,6 +89,14 @@ class MarketFeed:
         self._rate_window: deque[tuple[float, int]] = deque(maxlen=64)
         self._last_publish = 0.0
         self._stopped = asyncio.Event()
+
+    def attach(self, stream: MarketStream) -> None:
+        """Set the stream once the runtime has built it (construction of the feed stays cheap)."""
+        self.stream = stream
+
+    def on_reconnected(self, listener: ReconnectListener) -> None:
+        """Register a callback for stream gap markers (the runtime backfills the gap over REST)."""
+        self._reconnect_listeners.append(listener)
 
     # ----------------------------------------------------------------- history
     async def load_history(
@@ -112,7 +125,12 @@ class MarketFeed:
         else:
             series.extend(c for c in candles if c.closed)
         if timeframe == "1m":
-            self._tickers.seed(symbol, list(series))
+            self._tickers.seed(symbol, [c for c in candles if c.closed])
+
+    def seed_forming(self, symbol: str, timeframe: str, closed: Sequence[Candle], forming: Candle | None) -> None:
+        """Start the bar builder where history ends, so the first live bar of every timeframe is complete."""
+        candles = [*closed[-2:], forming] if forming is not None else list(closed[-2:])
+        self._bars.seed(symbol, timeframe, [c for c in candles if c is not None])
 
     def _series(self, symbol: str, timeframe: str) -> deque[Candle]:
         key = (symbol, timeframe)
@@ -139,7 +157,7 @@ class MarketFeed:
     def snapshot(self) -> MarketSnapshot:
         """An immutable view of the market now, for the UI."""
         now = self._clock()
-        tickers = tuple(self._tickers.snapshot(symbol, now) for symbol in self.symbols)
+        tickers = self._tickers.snapshots(now, self.symbols)
         forming = {symbol: self._bars.forming_all(symbol) for symbol in self.symbols}
         return MarketSnapshot(ts=now, tickers=tickers, stats=self.stats(), forming=forming)
 
@@ -153,7 +171,7 @@ class MarketFeed:
             last_message_ms=self._last_message_ms,
             bars_closed=self._bars_closed,
             late_trades=self._bars.late_trades,
-            store_queue=self._sink.queue_depth if self._sink is not None else 0,
+            store_queue=self._sink_queue() if self._sink_queue is not None else 0,
             health=tuple(self.stream.health()),
         )
 
@@ -194,28 +212,48 @@ class MarketFeed:
             kind = type(event)
             if kind is Trade:
                 trades.append(event)  # type: ignore[arg-type]
-            elif kind is BookTop:
-                self._tickers.on_book_top(event)  # type: ignore[arg-type]
+            elif kind is BookTop or kind is TickerStats:
+                self._tickers.on_event(event)
             elif kind is DepthUpdate or kind is DepthSnapshot:
                 self.books.apply(event)  # type: ignore[arg-type]
-            elif kind is TickerStats:
-                self._tickers.on_ticker(event)  # type: ignore[arg-type]
+            elif kind is Reconnected:
+                self._reconnected(event)  # type: ignore[arg-type]
             elif kind is Kline:
                 continue  # bars are built from trades; exchange klines are only used by backfill
         if trades:
             self._trades += len(trades)
-            self._last_message_ms = trades[-1].ts
+            last = trades[-1].ts
+            self._last_message_ms = last
+            if last > self.last_event_ms:
+                self.last_event_ms = last
+            if self.discover_symbols:
+                self._discover(trades)
             self._emit_closed(self._bars.on_trades(trades))
-            self._tickers.on_trades(trades)
         self._messages += len(batch)
         self._rate_window.append((time.monotonic(), self._messages))
 
+    def _discover(self, trades: list[Trade]) -> None:
+        known = set(self.symbols)
+        for trade in trades:
+            if trade.symbol not in known:
+                known.add(trade.symbol)
+                self.symbols.append(trade.symbol)
+
+    def _reconnected(self, event: Reconnected) -> None:
+        self.books.resync_all()
+        for listener in self._reconnect_listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("reconnect listener failed")
+
     def _emit_closed(self, closed: list[BarClosed]) -> None:
+        if not closed:
+            return
+        self._tickers.on_bars(closed)
         for event in closed:
             self._bars_closed += 1
             self._series(event.symbol, event.timeframe).append(event.candle)
-            if event.timeframe == "1m":
-                self._tickers.on_bar_closed(event.symbol, event.candle)
             if self._sink is not None:
                 self._sink.submit_candles(self.exchange, event.symbol, event.timeframe, (event.candle,))
             for listener in self._listeners:
