@@ -64,6 +64,8 @@ class Setup:
 
     `bar_time` is the open time of the signal bar; `expires_ms` the close time of the last bar during which
     the entry may still be hit. `risk` is the account currency put at risk; `size` the base-asset quantity.
+    `last_bar` is the open time of the newest bar applied by `advance` (None: none yet), which makes feeding
+    the same bar twice harmless (a restart or a `--scan-once` catch-up may replay bars).
     """
 
     strategy: str
@@ -87,7 +89,13 @@ class Setup:
     exit_price: float | None = None
     r_multiple: float | None = None
     conditions: tuple[ConditionResult, ...] = field(default_factory=tuple)
+    last_bar: int | None = None
     id: int | None = None
+
+    @property
+    def seen_until(self) -> int:
+        """Open time of the newest bar already accounted for (the signal bar before any was applied)."""
+        return self.bar_time if self.last_bar is None else self.last_bar
 
     @property
     def rr(self) -> float:
@@ -138,9 +146,7 @@ def position_size(equity: float, risk_pct: float, entry: float, stop: float) -> 
     return risk / distance, risk
 
 
-def default_entry_zone(
-    entry: float, stop: float, fraction: float = DEFAULT_ZONE_FRACTION
-) -> tuple[float, float]:
+def default_entry_zone(entry: float, stop: float, fraction: float = DEFAULT_ZONE_FRACTION) -> tuple[float, float]:
     """The band around the entry in which a setup counts as active: ± fraction × |entry − stop|."""
     half = abs(entry - stop) * fraction
     return entry - half, entry + half
@@ -169,9 +175,7 @@ def build_setup(
     if not targets:
         raise SetupError(f"{where}: no targets")
     if not all(math.isfinite(v) for v in values):
-        raise SetupError(
-            f"{where}: levels must be finite numbers, got entry={entry} stop={stop} targets={targets}"
-        )
+        raise SetupError(f"{where}: levels must be finite numbers, got entry={entry} stop={stop} targets={targets}")
     sign = 1.0 if direction == "long" else -1.0
     if not sign * (entry - stop) > 0:
         side = "below" if direction == "long" else "above"
@@ -239,14 +243,14 @@ def advance(
 ) -> tuple[Setup, list[Transition]]:
     """Apply one closed bar of the setup's timeframe. Returns the new setup and the transitions made.
 
-    Bars that are not closed, or that open at or before the signal bar, change nothing (the signal bar is
-    what created the setup). `condition_still_true` is the strategy's condition on this bar's close; None
-    means "not checked". Transitions are stamped `now_ms`.
+    Bars that are not closed, or that open at or before the newest bar already applied (at first the signal
+    bar, which created the setup), change nothing. `condition_still_true` is the strategy's condition on this
+    bar's close; None means "not checked". Transitions are stamped `now_ms`.
     """
-    if setup.state in FINAL_STATES or not candle.closed or candle.open_time <= setup.bar_time:
+    if setup.state in FINAL_STATES or not candle.closed or candle.open_time <= setup.seen_until:
         return setup, []
     transitions: list[Transition] = []
-    current = setup
+    current = replace(setup, last_bar=candle.open_time)
     bar_close_ms = candle.open_time + timeframe_ms(setup.timeframe)
 
     def step(to: SetupState, price: float, note: str, **changes: object) -> None:

@@ -3,7 +3,8 @@
 Made for cron. Steps: compile the strategies (all enabled ones, or those named with `--strategy`), take the
 scan lock beside the database (a second overlapping run exits at once with code 1, see `headless.lock`),
 bring candles up to date (the exchange through ccxt, `--demo` the simulated market, `--offline` nothing:
-the store only), scan, deliver notifications, print the new setups, exit.
+the store only), advance open setups through the bars that closed since the last run, scan, deliver
+notifications, print the new setups, exit.
 
 Output: a plain table on stdout, or with `--json` one JSON object per new setup per line (strategy, symbol,
 timeframe, direction, entry, stop, targets, rr, size, risk, state, bar_time ISO-8601 UTC and bar_time_ms).
@@ -37,12 +38,13 @@ from cryptoterm.adapters.store.setups_repo import SetupsRepo
 from cryptoterm.config.schema import AppConfig, StrategyConfig
 from cryptoterm.domain.setups import Setup
 from cryptoterm.domain.strategy import CompiledStrategy, StrategyError, compile_strategy
-from cryptoterm.domain.timeframes import timeframe_ms
+from cryptoterm.domain.timeframes import bucket_start, timeframe_ms
 from cryptoterm.headless.lock import LockBusy, ScanLock, lock_path_for
 from cryptoterm.ports.clock import Clock
 from cryptoterm.ports.market import HistorySource
 from cryptoterm.services.notifications import NotificationOutbox, format_price
 from cryptoterm.services.scanner import ScanError, Scanner, ScanReport, UniverseProvider
+from cryptoterm.services.setup_tracker import SetupTracker, TrackedChange
 from cryptoterm.wiring.options import RunOptions
 from cryptoterm.wiring.paths import resolve_db_path
 
@@ -156,6 +158,8 @@ async def _run(
             scanner = Scanner(store, plan.compiled, config.scanner, exchange, clock, outbox, universe, repo=repo)
             if history is not None:
                 update_errors.extend(await _update_candles(scanner, universe, history, store, exchange, clock))
+            tracker = SetupTracker(repo, clock, outbox, scanner.condition_at)
+            changes = await asyncio.to_thread(_catch_up, tracker, repo, store, exchange, clock)
             report = await asyncio.to_thread(scanner.scan, "scan-once")
             await outbox.drain()
         finally:
@@ -164,7 +168,7 @@ async def _run(
             if notifier is not None:
                 notifier.close()
     _print(report, options.json, stdout)
-    _summarise(report, update_errors, stderr, secrets)
+    _summarise(report, update_errors, stderr, secrets, changes)
     return EXIT_ERRORS if report.errors or update_errors else EXIT_OK
 
 
@@ -193,6 +197,9 @@ async def _update_candles(
     now = clock.now_ms()
     bars = scanner.history_bars
     wanted: dict[tuple[str, str], int] = {}
+    for setup in scanner.repo.open_setups():  # open setups need their bars even if now outside every universe
+        key = (setup.symbol, setup.timeframe)
+        wanted[key] = min(wanted.get(key, now), setup.seen_until + 1)
     for strategy in scanner.strategies:
         span = (max(bars, int(strategy.warmup_bars) + 2) + 1) * timeframe_ms(strategy.timeframe)
         for symbol in universe.symbols_for(strategy.name):
@@ -211,6 +218,23 @@ async def _update_candles(
             log.debug("backfill of %s %s failed", symbol, timeframe, exc_info=True)
             errors.append(ScanError("update", symbol, f"{timeframe} candles: {type(exc).__name__}: {exc}"))
     return errors
+
+
+def _catch_up(
+    tracker: SetupTracker, repo: SetupsRepo, store: SqliteStore, exchange: str, clock: Clock
+) -> list[TrackedChange]:
+    """Apply the bars that closed since each open setup was last advanced (cron runs have no live feed)."""
+    now = clock.now_ms()
+    since: dict[tuple[str, str], int] = {}
+    for setup in repo.open_setups():
+        key = (setup.symbol, setup.timeframe)
+        since[key] = min(since.get(key, setup.seen_until), setup.seen_until)
+    changes: list[TrackedChange] = []
+    for (symbol, timeframe), first in sorted(since.items()):
+        until = bucket_start(now, timeframe_ms(timeframe))
+        candles = store.read_candles(exchange, symbol, timeframe, since_ms=first + 1, until_ms=until)
+        changes.extend(tracker.catch_up(symbol, timeframe, candles))
+    return changes
 
 
 def _iso(ms: int) -> str:
@@ -267,7 +291,20 @@ def _print(report: ScanReport, as_json: bool, out: TextIO) -> None:
     out.flush()
 
 
-def _summarise(report: ScanReport, update_errors: list[ScanError], err: TextIO, secrets: Sequence[str]) -> None:
+def _summarise(
+    report: ScanReport,
+    update_errors: list[ScanError],
+    err: TextIO,
+    secrets: Sequence[str],
+    changes: Sequence[TrackedChange] = (),
+) -> None:
+    for change in changes:
+        s = change.setup
+        for t in change.transitions:
+            err.write(
+                f"setup: {s.strategy} {s.symbol} {s.direction}: {t.from_state} → {t.to_state} "
+                f"at {format_price(t.price)} ({t.note})\n"
+            )
     err.write(
         f"scan: {report.strategies} strategies, {report.symbols} symbols, {report.hits} hits, "
         f"{len(report.new_setups)} new setups, {len(report.duplicates)} already open, "

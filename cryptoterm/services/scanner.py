@@ -381,7 +381,7 @@ class Scanner:
         )
 
     def condition_at(self, setup: Setup, now_ms: int) -> bool | None:
-        """The setup's strategy condition on the newest closed bar (None when it cannot be evaluated)."""
+        """The setup's strategy condition on the newest bar closed by `now_ms` (None when it cannot tell)."""
         strategy = next((s for s in self._strategies if s.name == setup.strategy), None)
         if strategy is None or strategy.timeframe != setup.timeframe:
             return None

@@ -2,9 +2,11 @@
 
 The feed calls `on_bar_closed(symbol, timeframe, candle)` for every closed bar; setups of that symbol and
 timeframe are advanced by the pure state machine (`domain.setups.advance`). Before the entry is hit, the
-strategy's condition is re-checked on the new bar (through `condition`, normally `Scanner.condition_at`) so a
-setup whose reason has gone is invalidated. The new state and its history rows are written in one transaction,
-then a message per transition goes to the outbox (delivered by the event loop, filtered by `[notify].events`).
+strategy's condition is re-checked as of the new bar's close (through `condition`, normally
+`Scanner.condition_at`) so a setup whose reason has gone is invalidated. Each setup remembers the newest bar
+applied, so replaying bars (after a restart, or `--scan-once` catching up) never applies one twice.
+The new state and its history rows are written in one transaction, then a message per transition goes to the
+outbox (delivered by the event loop, filtered by `[notify].events`).
 
 Synchronous and thread-safe like the scanner: the TUI calls it from a thread worker, a script directly.
 """
@@ -19,12 +21,13 @@ from dataclasses import dataclass
 from cryptoterm.adapters.store.setups_repo import SetupsRepo
 from cryptoterm.domain.market import Candle
 from cryptoterm.domain.setups import Setup, Transition, advance
+from cryptoterm.domain.timeframes import timeframe_ms
 from cryptoterm.ports.clock import Clock
 from cryptoterm.services.notifications import NotificationOutbox, transition_message
 
 log = logging.getLogger(__name__)
 
-#: Re-checks a setup's strategy condition as of a time; None means "cannot tell" (no invalidation).
+#: Re-checks a setup's strategy condition at a bar's close time; None means "cannot tell" (no invalidation).
 ConditionCheck = Callable[[Setup, int], "bool | None"]
 
 
@@ -59,16 +62,17 @@ class SetupTracker:
         with self._lock:
             changes: list[TrackedChange] = []
             now = self._clock.now_ms()
+            bar_close = candle.open_time + timeframe_ms(timeframe)
             for setup in self._repo.open_setups(symbol=symbol, timeframe=timeframe):
-                if candle.open_time <= setup.bar_time:
-                    continue
+                if candle.open_time <= setup.seen_until:
+                    continue  # already applied (a replayed bar) or the signal bar itself
                 still_true = None
                 if self._condition is not None and setup.state in ("new", "active"):
-                    still_true = self._condition(setup, now)
+                    still_true = self._condition(setup, bar_close)
                 updated, transitions = advance(setup, candle, now, still_true)
+                self._repo.save_transitions(updated, transitions)
                 if not transitions:
                     continue
-                self._repo.save_transitions(updated, transitions)
                 changes.append(TrackedChange(updated, tuple(transitions)))
                 for transition in transitions:
                     log.info(

@@ -305,3 +305,34 @@ def test_live_mode_backfills_from_the_exchange_then_scans(tmp_path: Path, shared
     assert "error: update NOPE/USDT: 1h candles:" in err
     with SqliteStore(tmp_path / "live.db", batch_ms=0) as store:
         assert store.count_candles("binance", "BTC/USDT", "1h") >= 120
+
+
+def test_next_run_advances_open_setups_through_new_bars(tmp_path: Path, shared_data: Path) -> None:
+    from cryptoterm.domain.timeframes import HOUR_MS
+    from tests.services.test_scanner_data import EXCHANGE, candles_of, read_klines
+
+    cut = 1_672_531_200_000  # 2023-01-01 00:00 UTC
+    db = tmp_path / "later.db"
+    with SqliteStore(db, batch_ms=0) as store:
+        seed(store, shared_data, ["BTC"], bars=400, until_ms=cut)
+    config = AppConfig(strategy=[strategy(symbols=["BTC/USDT"], expires="200 bars")])
+    code, out, err = scan(config, db, clock=FrozenClock(cut), json=True)
+    assert code == 0 and len(out.splitlines()) == 1, err
+    later = read_klines(shared_data, "BTC")
+    later = later[(later.index >= cut) & (later.index < cut + 72 * HOUR_MS)]
+    with SqliteStore(db, batch_ms=0) as store:
+        store.write_candles(EXCHANGE, "BTC/USDT", "1h", candles_of(later))
+    code, _out, err = scan(config, db, clock=FrozenClock(cut + 72 * HOUR_MS), json=True)
+    assert code == 0
+    assert "setup: breakout BTC/USDT long: new → triggered" in err  # the first later bar crosses the close
+    with SqliteStore(db, batch_ms=0) as store:
+        repo = SetupsRepo(store)
+        first = repo.get_setup(1)
+        assert first is not None and first.state != "new"
+        assert first.last_bar == cut + 71 * HOUR_MS or first.state in ("closed_target", "closed_stop")
+        assert [e.to_state for e in repo.setup_events(1)][:2] == ["new", "triggered"]
+        # Still open: no second setup; closed: the run opened a fresh one.
+        assert len(repo.open_setups()) == 1
+    # A third run with no new bars changes nothing.
+    code, out, err = scan(config, db, clock=FrozenClock(cut + 72 * HOUR_MS), json=True)
+    assert code == 0 and "setup:" not in err and out == ""

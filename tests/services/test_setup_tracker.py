@@ -149,3 +149,34 @@ def test_real_candles_drive_setups_to_a_final_state(store: SqliteStore, shared_d
             assert s.r_multiple == pytest.approx(1.0) and s.triggered_ms is not None
         if s.state == "closed_stop":
             assert s.r_multiple is not None and s.r_multiple <= -1.0 + 1e-9 and s.triggered_ms is not None
+
+
+def test_replayed_bars_are_applied_once(store: SqliteStore) -> None:
+    repo = SetupsRepo(store)
+    setup = stored_setup(repo)
+    asked: list[int] = []
+
+    def condition(s: Setup, at_ms: int) -> bool | None:
+        asked.append(at_ms)
+        return True
+
+    tracker = SetupTracker(repo, FrozenClock(T0), None, condition)
+    bars = [bar(1, 106, 108), bar(2, 99, 101)]
+    first = tracker.catch_up("BTC/USDT", "1h", bars)
+    assert [c.setup.state for c in first] == ["triggered"]
+    assert asked == [T0 + 2 * HOUR_MS, T0 + 3 * HOUR_MS]  # each check is as of that bar's close
+    # A restart replays the same bars plus one new one: only the new bar counts.
+    again = tracker.catch_up("BTC/USDT", "1h", [*bars, bar(3, 110, 121)])
+    assert [c.setup.state for c in again] == ["closed_target"]
+    assert len(asked) == 2  # triggered setups are not re-checked
+    history = [e.to_state for e in repo.setup_events(setup.id or 0)]
+    assert history == ["new", "triggered", "closed_target"]
+
+
+def test_quiet_bars_still_advance_the_bookmark(store: SqliteStore) -> None:
+    repo = SetupsRepo(store)
+    setup = stored_setup(repo)
+    tracker = SetupTracker(repo, FrozenClock(T0))
+    assert tracker.on_bar_closed("BTC/USDT", "1h", bar(1, 106, 108)) == []
+    reloaded = repo.get_setup(setup.id or 0)
+    assert reloaded is not None and reloaded.state == "new" and reloaded.last_bar == T0 + HOUR_MS

@@ -128,7 +128,10 @@ class SetupsRepo:
         return self._store.writer.call(write, what="setup")
 
     def save_transitions(self, setup: Setup, transitions: Sequence[Transition]) -> None:
-        """Persist a setup's new state together with the transitions that led to it (one transaction)."""
+        """Persist a setup's new state together with the transitions that led to it (one transaction).
+
+        Also records the newest bar applied (`Setup.last_bar`), so it is saved even when a bar changed nothing.
+        """
         if setup.id is None:
             raise ValueError(f"{setup.strategy} {setup.symbol}: setup has no id (insert it first)")
         setup_id = setup.id
@@ -136,7 +139,7 @@ class SetupsRepo:
         def write(db: Database) -> None:
             db.execute(
                 "UPDATE setups SET state = ?, updated_ms = ?, triggered_ms = ?, closed_ms = ?, exit_price = ?,"
-                " r_multiple = ? WHERE id = ?",
+                " r_multiple = ?, conditions_json = json_set(conditions_json, '$.last_bar', ?) WHERE id = ?",
                 (
                     setup.state,
                     setup.updated_ms,
@@ -144,6 +147,7 @@ class SetupsRepo:
                     setup.closed_ms,
                     setup.exit_price,
                     setup.r_multiple,
+                    setup.last_bar,
                     setup_id,
                 ),
             )
@@ -183,11 +187,11 @@ class SetupsRepo:
         return None if row is None else _setup_from_row(row)
 
     def setup_events(self, setup_id: int) -> list[SetupEvent]:
-        """A setup's history, oldest first."""
+        """A setup's history in the order it happened (insertion order, immune to clock steps)."""
         with self._store.reader() as db:
             rows = db.execute(
                 "SELECT setup_id, ts, from_state, to_state, price, note FROM setup_events WHERE setup_id = ?"
-                " ORDER BY ts, id",
+                " ORDER BY id",
                 (setup_id,),
             ).fetchall()
         return [SetupEvent(*row) for row in rows]
@@ -263,6 +267,7 @@ def _scan_run_from_row(row: Sequence[Any]) -> ScanRunRow:
 def _setup_values(setup: Setup, scan_run_id: int | None) -> tuple[Any, ...]:
     conditions = {
         "zone": [setup.zone_low, setup.zone_high],
+        "last_bar": setup.last_bar,
         "terms": [{"text": c.text, "passed": c.passed, "values": c.values} for c in setup.conditions],
     }
     return (
@@ -344,4 +349,5 @@ def _setup_from_row(row: Sequence[Any]) -> Setup:
         exit_price=exit_price,
         r_multiple=r_multiple,
         conditions=terms,
+        last_bar=None if extra.get("last_bar") is None else int(extra["last_bar"]),
     )
