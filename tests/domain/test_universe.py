@@ -15,9 +15,7 @@ from cryptoterm.domain.universe import (
 )
 
 
-@pytest.mark.parametrize(
-    "base", ["BTCUP", "ETHDOWN", "BNBBULL", "XRPBEAR", "BTC3L", "ETH3S", "LINK5L", "1INCHUP"]
-)
+@pytest.mark.parametrize("base", ["BTCUP", "ETHDOWN", "BNBBULL", "XRPBEAR", "BTC3L", "ETH3S", "LINK5L", "1INCHUP"])
 def test_leveraged_tokens_are_recognised(base: str) -> None:
     assert is_leveraged_token(base)
 
