@@ -145,8 +145,13 @@ def _dispatch(args: argparse.Namespace, config: AppConfig, options: RunOptions) 
 
         return run_scan_once(config, options)
     from cryptoterm.tui.app import run_tui
+    from cryptoterm.wiring import SetupError
 
-    return run_tui(config, options)
+    try:
+        return run_tui(config, options)
+    except SetupError as exc:
+        print(f"cryptoterm: {exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def _setup_headless_logging(verbose: bool) -> None:
