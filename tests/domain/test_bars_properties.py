@@ -148,7 +148,7 @@ def trade_runs(draw: st.DrawFn) -> list[Trade]:
     return trades
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(trades=trade_runs(), chunk=st.integers(1, 50))
 def test_bars_equal_pandas_resample_for_every_timeframe(trades: list[Trade], chunk: int) -> None:
     builder = BarBuilder()
@@ -170,7 +170,7 @@ def test_bars_equal_pandas_resample_for_every_timeframe(trades: list[Trade], chu
     assert builder.late_trades == expected_late["1m"]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=40, deadline=None)
 @given(trades=trade_runs())
 def test_advance_publishes_the_same_bars_as_trade_driven_closing(trades: list[Trade]) -> None:
     """Closing by `advance` after the last trade gives exactly the bars that trades alone would publish."""
