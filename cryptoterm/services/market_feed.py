@@ -62,6 +62,7 @@ class MarketFeed:
         sink: CandleSink | None = None,
         sink_queue: Callable[[], int] | None = None,
         history_limit: int = 2000,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.stream = stream
         self.exchange = exchange
@@ -72,6 +73,7 @@ class MarketFeed:
         self._min_publish_interval = 1.0 / max_fps if max_fps > 0 else 0.0
         self._sink = sink
         self._sink_queue = sink_queue
+        self._monotonic = monotonic
         self._history_limit = history_limit
         self._bars = BarBuilder(TIMEFRAMES)
         self._tickers = TickerBook(self._bars)
@@ -230,7 +232,7 @@ class MarketFeed:
                 self._discover(trades)
             self._emit_closed(self._bars.on_trades(trades))
         self._messages += len(batch)
-        self._rate_window.append((time.monotonic(), self._messages))
+        self._rate_window.append((self._monotonic(), self._messages))
 
     def _discover(self, trades: list[Trade]) -> None:
         known = set(self.symbols)
@@ -265,7 +267,7 @@ class MarketFeed:
     def _maybe_publish(self, force: bool = False) -> None:
         if self._publish is None:
             return
-        now = time.monotonic()
+        now = self._monotonic()
         if not force and now - self._last_publish < self._min_publish_interval:
             return
         self._last_publish = now

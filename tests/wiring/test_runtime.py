@@ -1,0 +1,80 @@
+"""The runtime as the TUI and headless commands build it: errors before anything starts, demo and replay end to end."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from cryptoterm.config import AppConfig, default_config
+from cryptoterm.services.snapshots import MarketSnapshot
+from cryptoterm.wiring import SetupError, build_runtime
+from cryptoterm.wiring.options import RunOptions
+
+
+def _config(**demo: object) -> AppConfig:
+    config = default_config()
+    return msgspec.structs.replace(config, demo=msgspec.structs.replace(config.demo, **demo))
+
+
+def test_unwritable_database_is_a_one_line_setup_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("x")
+    with pytest.raises(SetupError) as err:
+        build_runtime(default_config(), RunOptions(mode="demo", db_path=str(blocker / "db.sqlite")))
+    assert str(blocker) in str(err.value)
+    assert "\n" not in str(err.value)
+
+
+def test_missing_replay_file_is_a_setup_error(tmp_path: Path) -> None:
+    with pytest.raises(SetupError, match="replay file not found"):
+        build_runtime(default_config(), RunOptions(mode="replay", replay_path=str(tmp_path / "nope.jsonl.gz")))
+
+
+async def test_demo_runtime_streams_prices_and_has_chart_history(tmp_path: Path) -> None:
+    published: list[MarketSnapshot] = []
+    config = _config(symbols=6, history_days=3, speed=60.0)
+    runtime = build_runtime(config, RunOptions(mode="demo", db_path=str(tmp_path / "d.db")), published.append)
+    await runtime.start()
+    feed = runtime.feed
+    assert len(feed.symbols) == 6
+    hourly = feed.candles(feed.symbols[0], "1h", 100)
+    assert len(hourly) >= 60 and hourly[-1].closed is False
+    first_price = feed.snapshot().tickers[0].last
+    task = asyncio.create_task(feed.run())
+    try:
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            if published and published[-1].stats.trades_total > 50:
+                break
+    finally:
+        feed.stop()
+        await runtime.close()
+        task.cancel()
+    latest = published[-1]
+    assert latest.stats.mode == "demo" and latest.stats.trades_total > 50
+    assert latest.tickers[0].last > 0
+    assert abs(latest.tickers[0].last / first_price - 1) < 0.05
+
+
+async def test_replay_of_real_recording_drives_the_feed(tmp_path: Path, shared_data: Path) -> None:
+    recording = shared_data / "ws" / "hftbacktest_binance-spot_btcusdt_2024-08-08.jsonl.gz"
+    published: list[MarketSnapshot] = []
+    options = RunOptions(mode="replay", replay_path=str(recording), replay_speed=0, db_path=str(tmp_path / "r.db"))
+    runtime = build_runtime(default_config(), options, published.append)
+    await runtime.start()
+    try:
+        await asyncio.wait_for(runtime.feed.run(), timeout=60)
+    finally:
+        await runtime.close()
+    snapshot = published[-1]
+    assert runtime.feed.symbols == ["BTC/USDT"]
+    assert snapshot.stats.trades_total == 9_757  # every trade in the file (SOURCES.md)
+    btc = snapshot.tickers[0]
+    assert 50_000 < btc.last < 70_000 and btc.bid < btc.ask
+    book = runtime.feed.books.get("BTC/USDT")
+    assert book is not None and book.best_bid() is not None
+    minutes = runtime.feed.candles("BTC/USDT", "1m", 100)
+    assert 5 <= len(minutes) <= 8  # 23:54:15 → 23:59:59 spans six minute buckets
