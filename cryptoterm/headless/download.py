@@ -26,6 +26,8 @@ from typing import Any
 from cryptoterm.adapters.ccxt_history import CcxtHistory
 from cryptoterm.config.schema import AppConfig, ExchangeConfig
 from cryptoterm.domain.gaps import Gap
+from cryptoterm.domain.market import Candle
+from cryptoterm.domain.quality import QualityReport, assess_quality
 from cryptoterm.domain.timeframes import timeframe_ms
 from cryptoterm.ports.market import HistorySource
 from cryptoterm.ports.store import Store
@@ -154,7 +156,7 @@ async def download(plan: DownloadPlan, db_path: str) -> int:
         await _check_against_exchange(history, plan)
         store = open_store(db_path)
         try:
-            results, errors = await _download_all(history, store, plan)
+            results, errors, qualities = await _download_all(history, store, plan)
         finally:
             store.close()
     except UsageError:
@@ -165,7 +167,7 @@ async def download(plan: DownloadPlan, db_path: str) -> int:
         return EXIT_ERRORS
     finally:
         await history.close()
-    _print_summary(plan, results, errors)
+    _print_summary(plan, results, errors, qualities)
     return EXIT_ERRORS if errors else EXIT_OK
 
 
@@ -186,13 +188,14 @@ async def _check_against_exchange(history: CcxtHistory, plan: DownloadPlan) -> N
 
 async def _download_all(
     history: HistorySource, store: Store, plan: DownloadPlan
-) -> tuple[list[BackfillResult], list[dict[str, str]]]:
+) -> tuple[list[BackfillResult], list[dict[str, str]], dict[tuple[str, str], QualityReport]]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     backfiller = Backfiller(history, store, plan.exchange.id)
     results: list[BackfillResult] = []
     errors: list[dict[str, str]] = []
+    qualities: dict[tuple[str, str], QualityReport] = {}
     console = Console(stderr=True)
     with Progress(
         TextColumn("{task.description}"),
@@ -218,7 +221,17 @@ async def _download_all(
                     bar.update(task, description=f"{symbol} {timeframe} [failed]")
                     continue
                 results.append(result)
-    return results, errors
+                qualities[(symbol, timeframe)] = _quality(store, result)
+    return results, errors, qualities
+
+
+def _quality(store: Store, result: BackfillResult) -> QualityReport:
+    """Quality of what is now stored for the series, with the outages the exchange confirmed."""
+    import pandas as pd
+
+    candles = store.read_candles(result.exchange, result.symbol, result.timeframe, result.since_ms, result.until_ms)
+    frame = pd.DataFrame(candles, columns=list(Candle._fields))
+    return assess_quality(frame, result.timeframe, symbol=result.symbol, known_outages=result.outages)
 
 
 def _iso(ms: int) -> str:
@@ -231,8 +244,14 @@ def _gap_json(gap: Gap | None) -> dict[str, Any] | None:
     return {"start_ms": gap.start_ms, "end_ms": gap.end_ms, "missing": gap.missing, "start": _iso(gap.start_ms)}
 
 
-def summary(plan: DownloadPlan, results: list[BackfillResult], errors: list[dict[str, str]]) -> dict[str, Any]:
+def summary(
+    plan: DownloadPlan,
+    results: list[BackfillResult],
+    errors: list[dict[str, str]],
+    qualities: dict[tuple[str, str], QualityReport] | None = None,
+) -> dict[str, Any]:
     """The machine-readable summary printed by `--json`."""
+    qualities = qualities or {}
     return {
         "exchange": plan.exchange.id,
         "since_ms": plan.since_ms,
@@ -252,6 +271,8 @@ def summary(plan: DownloadPlan, results: list[BackfillResult], errors: list[dict
                 "outage_bars": r.outage_bars,
                 "before_first": _gap_json(r.before_first),
                 "after_last": _gap_json(r.after_last),
+                "quality_score": q.score if (q := qualities.get((r.symbol, r.timeframe))) else None,
+                "quality_issues": list(q.issues) if q else [],
             }
             for r in results
         ],
@@ -260,9 +281,14 @@ def summary(plan: DownloadPlan, results: list[BackfillResult], errors: list[dict
     }
 
 
-def _print_summary(plan: DownloadPlan, results: list[BackfillResult], errors: list[dict[str, str]]) -> None:
+def _print_summary(
+    plan: DownloadPlan,
+    results: list[BackfillResult],
+    errors: list[dict[str, str]],
+    qualities: dict[tuple[str, str], QualityReport],
+) -> None:
     if plan.json:
-        print(json.dumps(summary(plan, results, errors), indent=None))
+        print(json.dumps(summary(plan, results, errors, qualities), indent=None))
         return
     for r in results:
         line = f"{r.symbol} {r.timeframe}: {r.written} new, {r.already_stored} already stored, {r.stored} in range"
@@ -271,6 +297,9 @@ def _print_summary(plan: DownloadPlan, results: list[BackfillResult], errors: li
             line += f"; exchange outages: {len(r.outages)} ({r.outage_bars} bars): {spans}"
         if r.before_first is not None:
             line += f"; no data before {_iso(r.before_first.end_ms)}"
+        quality = qualities.get((r.symbol, r.timeframe))
+        if quality is not None:
+            line += f"; quality {quality.score:g}/100"
         print(line)
     for e in errors:
         print(f"{e['symbol']} {e['timeframe']}: FAILED: {e['error']}", file=sys.stderr)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import random
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -23,6 +25,7 @@ from cryptoterm.adapters.errors import (
 )
 from cryptoterm.config.schema import ExchangeConfig, ReliabilityConfig
 from cryptoterm.domain.market import Candle
+from tests.conftest import PROJECT_ROOT
 from tests.loopback.http_server import LoopbackBinance
 
 
@@ -421,3 +424,13 @@ def test_rebase_urls_keeps_paths() -> None:
         "nested": {"x": "http://127.0.0.1:9999/p/q"},
         "other": 3,
     }
+
+
+def test_importing_the_adapters_does_not_import_ccxt() -> None:
+    code = (
+        "import sys\n"
+        "import cryptoterm.adapters.ccxt_history, cryptoterm.adapters.ccxt_stream, cryptoterm.headless.download\n"
+        "print(sorted(m for m in sys.modules if m == 'ccxt' or m.startswith('ccxt.') or m == 'textual'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=PROJECT_ROOT)
+    assert out.stdout.strip() == "[]"

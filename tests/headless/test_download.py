@@ -96,6 +96,8 @@ async def test_download_twice_fetches_then_writes_nothing(
         }
     ]
     assert by_key[("BTC/USDT", "1d")]["outages"] == []
+    assert all(s["quality_score"] >= 90 for s in first["series"])
+    assert any("exchange outage" in issue for issue in by_key[("BTC/USDT", "1h")]["quality_issues"])
 
     store = SqliteStore(db)
     try:
@@ -201,3 +203,15 @@ async def test_cli_subprocess_download_json(server: LoopbackBinance, tmp_path: P
     assert summary["rows_written"] == 30
     assert summary["series"][0]["symbol"] == "BTC/USDT"
     assert "textual" not in err.decode()
+
+
+async def test_plain_output_names_outages_and_quality(
+    server: LoopbackBinance, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = write_config(tmp_path, server.url)
+    args = parse("--symbols", "BTC/USDT", "--timeframes", "1h", "--since", "2023-03-24", "--until", "2023-03-25")
+    assert await asyncio.to_thread(run, config, args, str(tmp_path / "d.db")) == EXIT_OK
+    out = capsys.readouterr().out
+    assert out.startswith("BTC/USDT 1h: 23 new, 0 already stored, 23 in range")
+    assert "exchange outages: 1 (1 bars): 2023-03-24 13:00 (1)" in out
+    assert "quality " in out
