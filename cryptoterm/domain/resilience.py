@@ -122,9 +122,7 @@ class CircuitBreaker:
         """A call failed: opens the breaker at the threshold, and immediately from half-open."""
         self._consecutive_successes = 0
         self._consecutive_failures += 1
-        if self._state == "half-open" or (
-            self._state == "closed" and self._consecutive_failures >= self.failures
-        ):
+        if self._state == "half-open" or (self._state == "closed" and self._consecutive_failures >= self.failures):
             self._open(now_s)
         elif self._state == "open":
             # Failures reported while open (calls that were in flight) push the reopening further out.
