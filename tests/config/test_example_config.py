@@ -55,3 +55,13 @@ def test_example_documents_every_key() -> None:
     strategy_keys = {k for k in _schema_keys(StrategyConfig) if not k.startswith("universe.")}
     universe_keys = {f"universe.{k}" for k in _schema_keys(UniverseConfig)}
     assert (strategy_keys | universe_keys) - documented - _OPTIONAL_STRATEGY_KEYS == set()
+
+
+def test_example_strategies_compile() -> None:
+    """Every strategy shipped in the example is valid in the strategy language (errors would name the term)."""
+    from cryptoterm.domain.strategy import compile_strategy
+
+    config = load_config(str(EXAMPLE))
+    compiled = [compile_strategy(s) for s in config.strategy]
+    assert {c.direction for c in compiled} == {"long", "short"}
+    assert {"1h", "4h"} <= {c.timeframe for c in compiled}
