@@ -14,6 +14,7 @@ the bars when they are at least as new. Best bid/ask come from `BookTop` events.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left
 from collections import deque
 from collections.abc import Iterable, Sequence
 from typing import Final
@@ -33,8 +34,10 @@ class RollingTicker:
     """One symbol's rolling window of closed bars, best bid/ask and the exchange's latest 24 h stats.
 
     `bar_ms` is the length of the bars fed in (1m by default) and `window_ms` the rolling period (24 h).
-    Feed closed bars in open-time order with `on_bar`; bars not newer than the newest one are ignored (a
-    reconnect can replay one) and counted in `ignored_bars`.
+    Feed closed bars with `on_bar`, normally in open-time order (O(1) amortised). An older bar still inside the
+    window — a gap backfilled over REST after a reconnect — is inserted, or replaces the bar with the same open
+    time (the exchange's bar is complete where one built from a broken stream may not be); the window is then
+    rebuilt in O(window), which is rare. Bars already outside the window are counted in `ignored_bars`.
     """
 
     __slots__ = (
@@ -88,10 +91,10 @@ class RollingTicker:
     # -- updates -------------------------------------------------------------------------------------------
 
     def on_bar(self, candle: Candle) -> None:
-        """Add one closed bar (the newest)."""
+        """Add one closed bar."""
         bars = self._bars
         if bars and candle.open_time <= bars[-1].open_time:
-            self.ignored_bars += 1
+            self._insert_older(candle)
             return
         bars.append(candle)
         self._last_close = candle.close
@@ -212,6 +215,36 @@ class RollingTicker:
         if not bars:
             self._volume = self._quote = 0.0
             self._since_exact = 0
+
+    def _insert_older(self, candle: Candle) -> None:
+        bars = self._bars
+        newest = bars[-1].open_time
+        if candle.open_time < newest - self.window_ms + self.bar_ms:
+            self.ignored_bars += 1
+            return
+        times = [b.open_time for b in bars]
+        i = bisect_left(times, candle.open_time)
+        if i < len(times) and times[i] == candle.open_time:
+            bars[i] = candle
+        else:
+            bars.insert(i, candle)
+        if i == len(bars) - 1:
+            self._last_close = candle.close
+        self._rebuild()
+
+    def _rebuild(self) -> None:
+        """Recompute the sums and the monotonic high/low deques from the bars in the window."""
+        highs: deque[tuple[int, float]] = deque()
+        lows: deque[tuple[int, float]] = deque()
+        for b in self._bars:
+            while highs and highs[-1][1] <= b.high:
+                highs.pop()
+            highs.append((b.open_time, b.high))
+            while lows and lows[-1][1] >= b.low:
+                lows.pop()
+            lows.append((b.open_time, b.low))
+        self._highs, self._lows = highs, lows
+        self._resum()
 
     def _resum(self) -> None:
         self._volume = math.fsum(b.volume for b in self._bars)

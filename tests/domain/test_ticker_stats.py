@@ -98,8 +98,33 @@ def test_forming_bar_is_folded_in_and_replaced_when_it_closes() -> None:
     again = ticker.snapshot(T0 + MINUTE_MS + 20, forming)
     assert again.volume_24h == 5.0
     assert ticker.ignored_bars == 0
-    ticker.on_bar(bar(1, 1.0, 1.0, 1.0, 1.0))  # replayed minute: ignored
-    assert ticker.ignored_bars == 1 and ticker.snapshot(T0 + MINUTE_MS + 30).volume_24h == 5.0
+
+
+def test_backfilled_bars_fill_gaps_and_replace_partial_ones() -> None:
+    ticker = RollingTicker(BTC)
+    ticker.on_bar(bar(0, 10.0, 11.0, 9.0, 10.0, 1.0))
+    ticker.on_bar(bar(5, 10.0, 12.0, 9.5, 11.0, 1.0))  # minutes 1-4 lost in a disconnect
+    ticker.on_bar(bar(6, 11.0, 11.5, 10.5, 11.2, 1.0))
+    now = T0 + 6 * MINUTE_MS + 1
+    assert ticker.snapshot(now).volume_24h == 3.0
+    # The REST backfill of the gap arrives after the live bars: it is inserted in time order.
+    for i, (h, low) in enumerate([(20.0, 9.0), (13.0, 2.0), (12.0, 9.0), (12.0, 9.0)], start=1):
+        ticker.on_bar(bar(i, 10.0, h, low, 10.0, 2.0))
+    # ...and the exchange's complete bar for minute 5 replaces the one built from a broken stream.
+    ticker.on_bar(bar(5, 10.0, 12.5, 9.5, 11.0, 4.0))
+    snap = ticker.snapshot(now)
+    assert (snap.open_24h, snap.high_24h, snap.low_24h, snap.last) == (10.0, 20.0, 2.0, 11.2)
+    assert snap.volume_24h == 1.0 + 8.0 + 4.0 + 1.0
+    assert ticker.window_bars() == 7 and ticker.ignored_bars == 0
+    # Replacing the newest bar updates the last price; new bars still append in O(1) afterwards.
+    ticker.on_bar(bar(6, 11.0, 11.5, 10.5, 11.4, 1.0))
+    assert ticker.snapshot(now).last == 11.4
+    ticker.on_bar(bar(7, 11.4, 30.0, 11.0, 29.0, 1.0))
+    later = ticker.snapshot(now + MINUTE_MS)
+    assert (later.high_24h, later.last, later.volume_24h) == (30.0, 29.0, 15.0)
+    # Bars from before the window are of no use any more.
+    ticker.on_bar(Candle(T0 - DAY_MS, 1.0, 1.0, 1.0, 1.0, 100.0))
+    assert ticker.ignored_bars == 1 and ticker.snapshot(now + MINUTE_MS).volume_24h == 15.0
 
 
 @settings(max_examples=80, deadline=None)
