@@ -54,8 +54,8 @@ class CryptotermApp(App[int]):
     COMMANDS = App.COMMANDS | {WorkstationCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("q", "quit", "Quit"),
-        Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("t", "toggle_theme", "Theme"),
+        Binding("question_mark", "help", "Help", key_display="?", tooltip="List every key and command"),
+        Binding("t", "toggle_theme", "Theme", tooltip="Toggle dark / light theme"),
     ]
 
     def __init__(
@@ -181,16 +181,22 @@ class CryptotermApp(App[int]):
         self.push_screen(HelpScreen(self.key_help(), palette_commands(self, self.screen)))
 
     def key_help(self) -> list[KeyHelp]:
-        """Every key active on the current screen (focused widget, screen and app), described."""
+        """Every key active on the current screen, described: cryptoterm's own keys first, then the generic
+        ones (focus, copy, the focused widget's cursor movement)."""
         seen: set[tuple[str, str]] = set()
-        keys: list[KeyHelp] = []
+        ranked: list[tuple[int, KeyHelp]] = []
         for active in self.screen.active_bindings.values():
             binding = active.binding
-            entry = (self.get_key_display(binding), binding.description or binding.action)
+            entry = (self.get_key_display(binding), binding.tooltip or binding.description or binding.action)
             if entry not in seen:
                 seen.add(entry)
-                keys.append(entry)
-        return keys
+                ours = any(
+                    binding in cls.__dict__.get("BINDINGS", ())
+                    for cls in type(active.node).__mro__
+                    if cls.__module__.startswith("cryptoterm.")
+                )
+                ranked.append((0 if ours else 1, entry))
+        return [entry for _, entry in sorted(ranked, key=lambda item: item[0])]
 
     def palette_commands(self) -> list[PaletteCommand]:
         commands = [

@@ -39,10 +39,10 @@ class DashboardScreen(LiveScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         *(
-            Binding(key, f"timeframe('{tf}')", tf, show=key in ("1", "4"), key_display=key)
+            Binding(key, f"timeframe('{tf}')", tf, show=key in ("1", "4"), tooltip=f"Chart timeframe {tf}")
             for key, tf in TIMEFRAME_KEYS.items()
         ),
-        Binding("l", "toggle_log", "Log"),
+        Binding("l", "toggle_log", "Log", tooltip="Show or hide the log pane"),
     ]
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (160, "-wide")]  # noqa: RUF012 (typed by Screen)
