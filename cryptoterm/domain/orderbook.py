@@ -16,14 +16,16 @@ procedure exactly, because a book built from diffs that silently skipped one is 
 This module is pure: the caller fetches snapshots (the adapter does, with an injected REST call) and feeds
 both snapshots and diffs in; the book only says whether it needs one (`needs_snapshot`).
 
-Each side is a dict price → qty plus a sorted list of prices kept with `bisect`: an update is a dict write
-and, only when a level appears or disappears, one C-level list insert/delete, and best-price and top-N
-queries are slices. That is faster than re-sorting on read and needs no extra dependency.
+Each side is a dict price → qty plus a lazily rebuilt sorted view of its prices. Applying a diff is only dict
+writes (Binance sends ~60 levels per diff, many far from the touch, so keeping a sorted structure current on
+every write cost more than everything else on the hot path); the sorted view is rebuilt on the first query
+after a change. CPython sorts a list of floats with a specialised compare (~70 µs for 5,000 levels, faster
+than filtering the old order in Python), and queries come at screen rate (≤ 10 Hz) while diffs come at up
+to thousands per second.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, insort
 from collections import deque
 from collections.abc import Iterable
 from typing import Literal
@@ -35,16 +37,13 @@ SnapshotResult = Literal["synced", "stale"]
 Level = tuple[float, float]
 
 
-def _apply_side(qtys: dict[float, float], prices: list[float], levels: Iterable[Level]) -> None:
+def _apply_side(qtys: dict[float, float], levels: Iterable[Level]) -> None:
     """Set absolute quantities on one side; qty 0 removes the level (Binance sends absolute, not deltas)."""
     for price, qty in levels:
-        if qty == 0.0:
-            if qtys.pop(price, None) is not None:
-                del prices[bisect_left(prices, price)]
-        else:
-            if price not in qtys:
-                insort(prices, price)
+        if qty:
             qtys[price] = qty
+        else:
+            qtys.pop(price, None)
 
 
 class OrderBook:
@@ -61,6 +60,7 @@ class OrderBook:
         "_bid_prices",
         "_bids",
         "_buffer",
+        "_dirty",
         "_first_pending",
         "futures",
         "gaps",
@@ -93,6 +93,7 @@ class OrderBook:
         self._asks: dict[float, float] = {}
         self._bid_prices: list[float] = []  # ascending: best bid is the last element
         self._ask_prices: list[float] = []  # ascending: best ask is the first element
+        self._dirty = False  # the sorted views lag the dicts until the next query
         self._buffer: deque[DepthUpdate] = deque(maxlen=max_buffer)
         self._first_pending = False
 
@@ -193,8 +194,9 @@ class OrderBook:
         self._buffer.append(update)
 
     def _apply(self, update: DepthUpdate) -> None:
-        _apply_side(self._bids, self._bid_prices, update.bids)
-        _apply_side(self._asks, self._ask_prices, update.asks)
+        _apply_side(self._bids, update.bids)
+        _apply_side(self._asks, update.asks)
+        self._dirty = True
         self.last_update_id = update.final_update_id
         self.ts = update.ts
         self._first_pending = False
@@ -205,6 +207,7 @@ class OrderBook:
         self._asks = {p: q for p, q in snapshot.asks if q != 0.0}
         self._bid_prices = sorted(self._bids)
         self._ask_prices = sorted(self._asks)
+        self._dirty = False
         self.last_update_id = snapshot.last_update_id
         self.ts = snapshot.ts
 
@@ -213,54 +216,67 @@ class OrderBook:
         self._asks.clear()
         self._bid_prices.clear()
         self._ask_prices.clear()
+        self._dirty = False
+
+    def _views(self) -> tuple[list[float], list[float]]:
+        if self._dirty:
+            self._bid_prices = sorted(self._bids)
+            self._ask_prices = sorted(self._asks)
+            self._dirty = False
+        return self._bid_prices, self._ask_prices
 
     # ------------------------------------------------------------------ queries
 
     @property
     def bid_levels(self) -> int:
-        return len(self._bid_prices)
+        return len(self._bids)
 
     @property
     def ask_levels(self) -> int:
-        return len(self._ask_prices)
+        return len(self._asks)
 
     def best_bid(self) -> Level | None:
         """(price, qty) of the highest bid, or None on an empty side."""
-        if not self._bid_prices:
+        bid_prices = self._views()[0]
+        if not bid_prices:
             return None
-        price = self._bid_prices[-1]
+        price = bid_prices[-1]
         return price, self._bids[price]
 
     def best_ask(self) -> Level | None:
         """(price, qty) of the lowest ask, or None on an empty side."""
-        if not self._ask_prices:
+        ask_prices = self._views()[1]
+        if not ask_prices:
             return None
-        price = self._ask_prices[0]
+        price = ask_prices[0]
         return price, self._asks[price]
 
     def top(self, n: int) -> tuple[list[Level], list[Level]]:
         """The best `n` levels of each side, best first: (bids descending, asks ascending)."""
         if n <= 0:
             return [], []
+        bid_view, ask_view = self._views()
         bids = self._bids
         asks = self._asks
-        bid_prices = self._bid_prices[-n:]
+        bid_prices = bid_view[-n:]
         bid_prices.reverse()
-        return [(p, bids[p]) for p in bid_prices], [(p, asks[p]) for p in self._ask_prices[:n]]
+        return [(p, bids[p]) for p in bid_prices], [(p, asks[p]) for p in ask_view[:n]]
 
     @property
     def spread(self) -> float:
         """Best ask minus best bid; NaN when a side is empty."""
-        if not self._bid_prices or not self._ask_prices:
+        bid_prices, ask_prices = self._views()
+        if not bid_prices or not ask_prices:
             return float("nan")
-        return self._ask_prices[0] - self._bid_prices[-1]
+        return ask_prices[0] - bid_prices[-1]
 
     @property
     def mid(self) -> float:
         """Midpoint of best bid and ask; NaN when a side is empty."""
-        if not self._bid_prices or not self._ask_prices:
+        bid_prices, ask_prices = self._views()
+        if not bid_prices or not ask_prices:
             return float("nan")
-        return (self._ask_prices[0] + self._bid_prices[-1]) / 2.0
+        return (ask_prices[0] + bid_prices[-1]) / 2.0
 
     def imbalance(self, n: int = 10) -> float:
         """Bid quantity / (bid + ask quantity) over the top `n` levels: 0.5 balanced, → 1 bid-heavy.
@@ -274,6 +290,6 @@ class OrderBook:
 
     def snapshot(self, depth: int | None = None) -> DepthSnapshot:
         """The current book as an immutable `DepthSnapshot` (best first), e.g. for the UI or a store."""
-        n = max(len(self._bid_prices), len(self._ask_prices)) if depth is None else depth
+        n = max(len(self._bids), len(self._asks)) if depth is None else depth
         bids, asks = self.top(n)
         return DepthSnapshot(self.symbol, self.ts, self.last_update_id, tuple(bids), tuple(asks))
