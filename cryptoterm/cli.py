@@ -39,8 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--config",
         metavar="PATH",
-        help="config file (default: $CRYPTOTERM_CONFIG, then the "
-        "platform config dir, then built-in defaults)",
+        help="config file (default: $CRYPTOTERM_CONFIG, then the platform config dir, then built-in defaults)",
     )
     parser.add_argument("--db", metavar="PATH", help="SQLite file (default: the platform data dir)")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")

@@ -42,9 +42,7 @@ def test_bad_flag_combinations_exit_2(argv: list[str], capsys: pytest.CaptureFix
     assert "error:" in capsys.readouterr().err
 
 
-def test_doctor_reports_paths_and_checks_the_database(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_doctor_reports_paths_and_checks_the_database(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     db = tmp_path / "x.db"
     with sqlite3.connect(db) as conn:
         conn.execute("PRAGMA user_version = 1")

@@ -108,8 +108,7 @@ def _check_unique_names(strategies: list[StrategyConfig]) -> None:
     for s in strategies:
         if s.name in seen:
             raise ConfigError(
-                f"{Path(s.source).name}: strategy {s.name!r} is defined twice "
-                f"(also in {Path(seen[s.name]).name})"
+                f"{Path(s.source).name}: strategy {s.name!r} is defined twice (also in {Path(seen[s.name]).name})"
             )
         seen[s.name] = s.source
 

@@ -160,8 +160,8 @@ class NotifyConfig(_Section, frozen=True):
     """apprise delivery. Each URL may carry tags after a space-free `#tag1,tag2` suffix handled by apprise."""
 
     urls: list[str] = msgspec.field(default_factory=list)
-    events: list[Literal["new", "active", "triggered", "closed", "expired", "invalidated", "error"]] = (
-        msgspec.field(default_factory=lambda: ["new", "triggered", "closed", "error"])
+    events: list[Literal["new", "active", "triggered", "closed", "expired", "invalidated", "error"]] = msgspec.field(
+        default_factory=lambda: ["new", "triggered", "closed", "error"]
     )
     retries: int = 3
     retry_backoff_s: float = 2.0

@@ -60,8 +60,7 @@ def run(config: AppConfig, args: argparse.Namespace, options: RunOptions) -> int
         "cryptoterm": __version__,
         "python": platform.python_version(),
         "platform": platform.platform(),
-        "config_file": config.source
-        or f"(built-in defaults; would read {default_config_path()} or ${ENV_VAR})",
+        "config_file": config.source or f"(built-in defaults; would read {default_config_path()} or ${ENV_VAR})",
         "database": db_path,
         "database_status": db_status,
         "exchange": config.exchange.id,
