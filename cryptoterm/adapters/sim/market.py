@@ -27,7 +27,7 @@ import numpy as np
 import numpy.typing as npt
 
 from cryptoterm.adapters.sim.book import SimBook
-from cryptoterm.adapters.sim.history import BarBuffer, Bars, aggregate, anchor_offsets, bars_from_block, concat
+from cryptoterm.adapters.sim.history import BarBuffer, Bars, aggregate, concat, generate_history
 from cryptoterm.adapters.sim.model import (
     REGIMES,
     MinuteBlock,
@@ -112,12 +112,12 @@ class SimulatedMarket:
         first_minute = self.history_start_ms // MINUTE_MS
         state = initial_state(self._table, self.params, first_minute, rng)
         minutes = (self.start_ms - self.history_start_ms) // MINUTE_MS
-        block, self._state = simulate(self._table, self.params, state, minutes, rng, config.trades_per_second)
-        self._offsets = anchor_offsets(block, np.array([spec.price for spec in self.specs]))
-        decimals = [spec.price_decimals for spec in self.specs]
-        self.history: Bars = bars_from_block(block, self._offsets, self._ticks, decimals, rng)
+        generated = generate_history(self._table, self.params, state, minutes, rng, config.trades_per_second)
+        self._state = generated.state
+        self._offsets = generated.offsets
+        self.history: Bars = generated.bars
         #: Regime code of every history minute (an index into `model.REGIMES`), for inspection and tests.
-        self.history_regimes = block.regime
+        self.history_regimes = generated.regimes
 
         self._now = self.start_ms
         self._live_bars = BarBuffer(len(self.specs))

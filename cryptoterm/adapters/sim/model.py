@@ -62,10 +62,10 @@ class Regime:
 
 #: The regimes, in code order (regime codes index this tuple).
 REGIMES: Final[tuple[Regime, ...]] = (
-    Regime("bull", 0.022, 0.90, 1.10, 4.0),
-    Regime("bear", -0.022, 1.10, 1.25, 3.5),
-    Regime("range", 0.0, 0.65, 0.80, 4.0),
-    Regime("high-vol", 0.0, 2.0, 1.80, 1.5),
+    Regime("bull", 0.018, 0.90, 1.10, 7.0),
+    Regime("bear", -0.02, 1.10, 1.25, 6.0),
+    Regime("range", 0.0, 0.65, 0.80, 6.0),
+    Regime("high-vol", 0.0, 2.0, 1.80, 2.0),
 )
 
 

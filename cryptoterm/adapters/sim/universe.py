@@ -10,7 +10,7 @@ Three symbols are *cointegrated followers* of an earlier one (`Cointegration`): 
 has genuine pairs to find:
 
 * BCH/USDT on LTC/USDT: beta 0.9, spread half-life 8 h;
-* ATOM/USDT on DOT/USDT: beta 1.0, spread half-life 36 h;
+* ATOM/USDT on DOT/USDT: beta 1.0, spread half-life 24 h;
 * ETC/USDT on ETH/USDT: beta 1.2, spread half-life 16 h.
 
 For a follower, `daily_vol` is the volatility of the spread's innovations (its own news), and `alpha` is set
@@ -117,7 +117,7 @@ UNIVERSE: Final[tuple[SymbolSpec, ...]] = (
         0.0,
         18 * _M,
         1.0,
-        cointegration=Cointegration("DOT/USDT", 1.0, 36.0),
+        cointegration=Cointegration("DOT/USDT", 1.0, 24.0),
     ),
     SymbolSpec("NEAR/USDT", 6.0, 0.001, 0.1, 0.052, 0.68, 25 * _M, 1.2),
     SymbolSpec("UNI/USDT", 9.0, 0.001, 0.01, 0.047, 0.66, 12 * _M, 0.8),
