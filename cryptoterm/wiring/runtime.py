@@ -22,6 +22,7 @@ from cryptoterm.wiring.paths import resolve_db_path
 
 if TYPE_CHECKING:
     from cryptoterm.adapters.sim.market import SimulatedMarket
+    from cryptoterm.wiring.scanning import Scanning
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +112,8 @@ class Runtime:
         )
         self.feed.on_reconnected(self._on_reconnected)
         self._background: set[asyncio.Task[None]] = set()
+        #: Scanner, setup tracker and notifier (demo and live; built in `start()`).
+        self.scanning: Scanning | None = None
 
     def now_ms(self) -> int:
         """The market's clock: simulated time in the demo, the newest event time in a replay, else the wall."""
@@ -124,6 +127,15 @@ class Runtime:
             self._start_replay()
         else:
             await self._start_live()
+        if self.mode != "replay":
+            await self._start_scanning()
+
+    async def _start_scanning(self) -> None:
+        from cryptoterm.wiring.scanning import build_scanning
+
+        self.scanning = build_scanning(self)
+        self.feed.on_bar_closed(self.scanning.on_bar_closed)
+        await self.scanning.start()
 
     async def _start_demo(self) -> None:
         # Generating weeks of 1m history for 20 symbols and slicing it into chart series is CPU work: it runs in
@@ -235,6 +247,11 @@ class Runtime:
         self.feed.stop()
         for task in list(self._background):
             task.cancel()
+        if self.scanning is not None:
+            try:
+                await asyncio.to_thread(self.scanning.close)
+            except Exception:
+                log.exception("closing the scanner failed")
         closers: list[MarketStream | HistorySource] = []
         for part in (self._stream, self.history):
             if part is not None and all(part is not seen for seen in closers):

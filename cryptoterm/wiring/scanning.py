@@ -1,0 +1,547 @@
+"""The scanner, setup tracker and notifier of a running product, built once for a `Runtime`.
+
+`Scanning` is what the TUI drives: it knows the configured strategies (compiled, each enabled or not, with
+its last compile error and last scan result), runs a scan on request (`scan()`, synchronous: the TUI calls it
+from a thread worker), advances open setups on every closed bar from the feed, and delivers notifications
+through the configured apprise notifier on the event loop.
+
+Why the pieces are wired like this:
+
+* Closed bars reach `on_bar_closed` on the event loop, but advancing a setup reads and writes SQLite and may
+  re-evaluate its strategy. That work goes to one background thread, so bars are applied in the order they
+  closed and the loop never waits on the database.
+* A scan or a condition re-check must see the bar that just closed, which the feed has only queued for the
+  store's batching writer: both flush the writer first.
+* The demo's history lives in the simulated market, not in the store. Before the first scan the bars the
+  strategies read (their timeframes, `history_bars` deep, and the regime reference) are written to the store
+  once, in a thread; from then on the feed stores every closed bar, so scans read the store exactly as in
+  live mode. Reading the simulated market on every scan instead would repeat the aggregation each time and
+  read arrays the live stream is appending to from another thread.
+* A strategy reload compiles the file's strategies again. A strategy that no longer compiles keeps running in
+  its previous form, and its `StrategyError` message is kept to show beside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, cast
+
+import msgspec
+
+from cryptoterm.adapters.notify_apprise import AppriseNotifier, NotifyConfigError
+from cryptoterm.adapters.store.candles import SqliteStore
+from cryptoterm.adapters.store.setups_repo import SetupsRepo
+from cryptoterm.config.loader import ConfigError, load_config_file
+from cryptoterm.config.schema import AppConfig, StrategyConfig
+from cryptoterm.domain.market import BarClosed, Candle
+from cryptoterm.domain.setups import Setup
+from cryptoterm.domain.strategy import CompiledStrategy, StrategyError, compile_strategy
+from cryptoterm.domain.timeframes import timeframe_ms
+from cryptoterm.ports.clock import Clock
+from cryptoterm.ports.market import HistorySource
+from cryptoterm.services.notifications import NotificationOutbox
+from cryptoterm.services.scanner import Scanner, ScanReport, UniverseProvider
+from cryptoterm.services.setup_tracker import SetupTracker, TrackedChange
+
+if TYPE_CHECKING:
+    from cryptoterm.wiring.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+#: Seconds between refreshes of 24 h volumes for `top` universes (they change slowly; tickers cost a request).
+UNIVERSE_REFRESH_S = 60.0
+#: How long a scan thread waits for the event loop to refresh the universe before using the previous one.
+UNIVERSE_TIMEOUT_S = 20.0
+#: How long a scan waits for start-up preparation (universe, demo history) before scanning what is there.
+READY_TIMEOUT_S = 120.0
+#: How long a live scan waits for the candles it reads to be brought up to date over REST.
+UPDATE_TIMEOUT_S = 120.0
+
+SetupsListener = Callable[[list[TrackedChange]], None]
+ScanDueListener = Callable[[str], None]
+
+
+class CandleHistory(Protocol):
+    """What seeding the demo store needs of the simulated market (its synchronous candle reader)."""
+
+    @property
+    def symbols(self) -> list[str]: ...
+
+    def candles(self, symbol: str, timeframe: str, since_ms: int, until_ms: int | None = None) -> Sequence[Candle]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyRun:
+    """One strategy's share of the newest scan that included it."""
+
+    finished_ms: int
+    hits: int
+    new_setups: int
+    errors: int
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyStatus:
+    """A configured strategy as the strategies screen lists it."""
+
+    name: str
+    timeframe: str
+    direction: str
+    description: str
+    source: str
+    enabled: bool
+    #: False when the strategy has never compiled (it cannot run until its error is fixed).
+    loaded: bool
+    #: The compile error of the last load or reload ("" when it compiled).
+    error: str = ""
+    last_run: StrategyRun | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadResult:
+    """What a reload did: strategies now running, compile errors per strategy, or an unreadable file."""
+
+    loaded: tuple[str, ...]
+    errors: tuple[tuple[str, str], ...] = ()
+    file_error: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors and not self.file_error
+
+
+@dataclass(slots=True)
+class _Entry:
+    config: StrategyConfig
+    compiled: CompiledStrategy | None
+    enabled: bool
+    error: str = ""
+    last_run: StrategyRun | None = None
+
+
+@dataclass(slots=True)
+class _Due:
+    """Newest bar open time per timeframe that already asked for a scan (bars of every symbol close at once)."""
+
+    seen: dict[str, int] = field(default_factory=dict)
+
+    def first(self, timeframe: str, open_time: int) -> bool:
+        if self.seen.get(timeframe, -1) >= open_time:
+            return False
+        self.seen[timeframe] = open_time
+        return True
+
+
+class Scanning:
+    """Scanner + setup tracker + notifications for one running product. See the module docstring."""
+
+    def __init__(
+        self,
+        config: AppConfig,
+        store: SqliteStore,
+        exchange: str,
+        clock: Clock,
+        *,
+        history: HistorySource | None = None,
+        default_symbols: Sequence[str] = (),
+        notifier: AppriseNotifier | None = None,
+        demo_history: CandleHistory | None = None,
+    ) -> None:
+        self.config = config
+        self.store = store
+        self.exchange = exchange
+        self.clock = clock
+        self.repo = SetupsRepo(store)
+        self._history = history
+        self._default = list(default_symbols)
+        self._notifier = notifier
+        self._demo_history = demo_history
+        secrets = tuple(s for s in (config.exchange.api_key, config.exchange.api_secret) if s)
+        self.outbox = NotificationOutbox(notifier, config.notify.events, secrets=secrets)
+        self._lock = threading.RLock()
+        self._entries: dict[str, _Entry] = {}
+        self._load(config.strategy, initial=True)
+        self._universe = self._build_universe()
+        self._scanner = self._build_scanner()
+        self.tracker = SetupTracker(self.repo, clock, self.outbox, self._condition_at)
+        self._bars = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cryptoterm-setups")
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._due = _Due()
+        self._universe_at = float("-inf")
+        self._setups_listeners: list[SetupsListener] = []
+        self._scan_due_listeners: list[ScanDueListener] = []
+        self._closed = False
+        self._scan_lock = threading.Lock()
+        self._ready = threading.Event()
+        self._prepare_task: asyncio.Task[None] | None = None
+        self.last_report: ScanReport | None = None
+        #: Seconds the demo history took to write into the store (None outside the demo).
+        self.seed_seconds: float | None = None
+        self.seeded_rows = 0
+
+    # ------------------------------------------------------------------ strategies
+    def _load(self, configs: Sequence[StrategyConfig], *, initial: bool) -> ReloadResult:
+        """Compile `configs`; a strategy that fails keeps its previously compiled form (if any) running."""
+        loaded: list[str] = []
+        errors: list[tuple[str, str]] = []
+        entries: dict[str, _Entry] = {}
+        with self._lock:
+            previous = self._entries
+            for cfg in configs:
+                old = previous.get(cfg.name)
+                enabled = cfg.enabled if old is None or initial else old.enabled
+                try:
+                    compiled: CompiledStrategy | None = compile_strategy(cfg)
+                    error = ""
+                    loaded.append(cfg.name)
+                except StrategyError as exc:
+                    compiled = old.compiled if old is not None else None
+                    error = str(exc)
+                    errors.append((cfg.name, error))
+                keep = old.config if (error and old is not None and old.compiled is not None) else cfg
+                entries[cfg.name] = _Entry(keep, compiled, enabled, error, old.last_run if old else None)
+            self._entries = entries
+        for name, error in errors:
+            log.error("strategy %s does not compile: %s", name, error)
+        return ReloadResult(tuple(loaded), tuple(errors))
+
+    def strategies(self) -> list[StrategyStatus]:
+        """Every configured strategy in file order, with its state and last scan result."""
+        with self._lock:
+            entries = list(self._entries.values())
+        return [
+            StrategyStatus(
+                name=e.config.name,
+                timeframe=e.config.timeframe,
+                direction=e.config.direction,
+                description=e.config.description,
+                source=e.config.source,
+                enabled=e.enabled,
+                loaded=e.compiled is not None,
+                error=e.error,
+                last_run=e.last_run,
+            )
+            for e in entries
+        ]
+
+    def running(self) -> list[CompiledStrategy]:
+        """The compiled strategies a scan runs now (enabled and compiled)."""
+        with self._lock:
+            return [e.compiled for e in self._entries.values() if e.enabled and e.compiled is not None]
+
+    def set_enabled(self, name: str, enabled: bool) -> StrategyStatus:
+        """Enable or disable a strategy for the scans from now on (not written back to the file)."""
+        with self._lock:
+            entry = self._entries.get(name)
+            if entry is None:
+                raise KeyError(f"no strategy named {name!r}")
+            entry.enabled = enabled
+            self._scanner = self._build_scanner()
+        log.info("strategy %s %s", name, "enabled" if enabled else "disabled")
+        return next(s for s in self.strategies() if s.name == name)
+
+    def reload(self, path: str | Path | None = None) -> ReloadResult:
+        """Re-read the strategies of the config file (default: the one the product started with).
+
+        An unreadable or invalid file changes nothing and is reported in `file_error`; strategies that fail
+        to compile keep running as they were and report their `StrategyError` message.
+        """
+        source = Path(path) if path is not None else Path(self.config.source) if self.config.source else None
+        if source is None:
+            message = "no config file to reload (running on built-in defaults)"
+            return ReloadResult(tuple(s.name for s in self.strategies() if s.loaded), file_error=message)
+        try:
+            fresh = load_config_file(source)
+        except ConfigError as exc:
+            log.error("reload of %s failed: %s", source.name, exc)
+            return ReloadResult(tuple(s.name for s in self.strategies() if s.loaded), file_error=str(exc))
+        result = self._load(fresh.strategy, initial=False)
+        with self._lock:
+            self.config = msgspec.structs.replace(self.config, strategy=fresh.strategy)
+            self._universe = self._build_universe()
+            self._scanner = self._build_scanner()
+        log.info(
+            "strategies reloaded from %s: %d compiled, %d with errors",
+            source.name,
+            len(result.loaded),
+            len(result.errors),
+        )
+        return result
+
+    def _build_universe(self) -> UniverseProvider:
+        with self._lock:
+            universes = {name: e.config.universe for name, e in self._entries.items()}
+        return UniverseProvider(self.store, self.exchange, universes, self._default, self._history)
+
+    def _build_scanner(self) -> Scanner:
+        return Scanner(
+            self.store,
+            self.running(),
+            self.config.scanner,
+            self.exchange,
+            self.clock,
+            self.outbox,
+            self._universe,
+            repo=self.repo,
+        )
+
+    @property
+    def scanner(self) -> Scanner:
+        with self._lock:
+            return self._scanner
+
+    @property
+    def timeframes(self) -> frozenset[str]:
+        """Timeframes of the running strategies: a bar of one of these closing may make a scan due."""
+        return frozenset(s.timeframe for s in self.running())
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        """Bind notification delivery to this loop and start preparing in the background (returns at once).
+
+        Preparation refreshes the universe and, in the demo, writes the strategies' history into the store;
+        scans wait for it (`ready`), the market feed does not.
+        """
+        self._loop = asyncio.get_running_loop()
+        self.outbox.bind(self._loop)
+        self._prepare_task = self._loop.create_task(self._prepare(), name="scanner preparation")
+
+    async def _prepare(self) -> None:
+        try:
+            await self._refresh_universe()
+            if self._demo_history is not None:
+                await asyncio.to_thread(self.seed_demo_history)
+        except Exception:
+            log.exception("preparing the scanner failed; scans read what the store has")
+        finally:
+            self._ready.set()
+
+    @property
+    def ready(self) -> bool:
+        """True once start-up preparation has finished (successfully or not)."""
+        return self._ready.is_set()
+
+    async def wait_ready(self) -> None:
+        if self._prepare_task is not None:
+            await asyncio.shield(self._prepare_task)
+
+    def close(self) -> None:
+        """Stop applying bars (what is queued finishes) and detach the notifier."""
+        self._closed = True
+        if self._prepare_task is not None:
+            self._prepare_task.cancel()
+        self._bars.shutdown(wait=True, cancel_futures=False)
+        if self._notifier is not None:
+            self._notifier.close()
+
+    async def _refresh_universe(self) -> None:
+        try:
+            await self._universe.refresh()
+        except Exception as exc:
+            log.warning("could not refresh 24 h volumes for the scan universe: %s", exc)
+        self._universe_at = time.monotonic()
+
+    def _refresh_universe_from_thread(self) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed() or time.monotonic() - self._universe_at < UNIVERSE_REFRESH_S:
+            return
+        future = asyncio.run_coroutine_threadsafe(self._refresh_universe(), loop)
+        try:
+            future.result(timeout=UNIVERSE_TIMEOUT_S)
+        except Exception as exc:
+            future.cancel()
+            log.warning("universe refresh did not finish (%s); scanning the previous universe", exc)
+
+    def seed_demo_history(self) -> int:
+        """Write the bars every configured strategy and the regime read into the store (demo only)."""
+        sim = self._demo_history
+        if sim is None:
+            return 0
+        started = time.perf_counter()
+        now = self.clock.now_ms()
+        bars = self.config.scanner.history_bars
+        wanted: dict[str, int] = {}
+        with self._lock:
+            compiled = [e.compiled for e in self._entries.values() if e.compiled is not None]
+        for strategy in compiled:
+            depth = max(bars, strategy.warmup_bars + 2) + 2
+            for tf in {strategy.timeframe, *strategy.timeframes_needed}:
+                wanted[tf] = max(wanted.get(tf, 0), depth)
+        regime = self.config.scanner.regime
+        regime_depth = max(bars, 600) + 2
+        rows = 0
+        for symbol in sim.symbols:
+            for tf, depth in sorted(wanted.items()):
+                rows += self._seed(sim, symbol, tf, depth, now)
+        if compiled and regime.symbol in sim.symbols:
+            rows += self._seed(sim, regime.symbol, regime.timeframe, regime_depth, now)
+        self.seed_seconds = time.perf_counter() - started
+        self.seeded_rows = rows
+        log.info("demo: %d bars of history written for the scanner in %.2f s", rows, self.seed_seconds)
+        return rows
+
+    def _seed(self, sim: CandleHistory, symbol: str, timeframe: str, depth: int, now: int) -> int:
+        since = now - depth * timeframe_ms(timeframe)
+        candles = sim.candles(symbol, timeframe, since, now)
+        if not candles:
+            return 0
+        self.store.write_candles(self.exchange, symbol, timeframe, candles)
+        return len(candles)
+
+    # ------------------------------------------------------------------ scanning
+    def scan(self, origin: str = "manual") -> ScanReport:
+        """Run every enabled strategy once over what is stored now (blocking; call it from a thread).
+
+        Scans are serialised: a second caller waits for the running scan to finish.
+        """
+        if self._loop is not None and not self._ready.wait(READY_TIMEOUT_S):
+            log.warning("scanner preparation is still running; scanning what is stored")
+        with self._scan_lock:
+            self._refresh_universe_from_thread()
+            if self._history is not None and self._demo_history is None:
+                self._update_candles_from_thread()
+            self.store.flush()
+            scanner = self.scanner
+            report = scanner.scan(origin)
+            self._record(report, [s.name for s in scanner.strategies])
+            self.last_report = report
+            return report
+
+    def _update_candles_from_thread(self) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        future = asyncio.run_coroutine_threadsafe(self.update_candles(), loop)
+        try:
+            future.result(timeout=UPDATE_TIMEOUT_S)
+        except Exception as exc:
+            future.cancel()
+            log.warning("bringing candles up to date before the scan failed: %s", exc)
+
+    async def update_candles(self) -> int:
+        """Fetch what the running strategies will read and the store lacks (live mode); returns bars fetched.
+
+        Each strategy's timeframe over its universe, `history_bars` deep, plus the regime reference. Failures
+        are logged per series; the scan then reports the symbols it could not read.
+        """
+        from cryptoterm.services.backfill import Backfiller
+
+        if self._history is None:
+            return 0
+        backfiller = Backfiller(self._history, self.store, self.exchange, clock=self.clock)
+        now = self.clock.now_ms()
+        bars = self.config.scanner.history_bars
+        wanted: dict[tuple[str, str], int] = {}
+        scanner = self.scanner
+        for strategy in scanner.strategies:
+            span = (max(bars, int(strategy.warmup_bars) + 2) + 1) * timeframe_ms(strategy.timeframe)
+            for symbol in self._universe.symbols_for(strategy.name):
+                key = (symbol, strategy.timeframe)
+                wanted[key] = min(wanted.get(key, now), now - span)
+            if getattr(strategy, "uses_regime", False):
+                regime = self.config.scanner.regime
+                key = (regime.symbol, regime.timeframe)
+                wanted[key] = min(wanted.get(key, now), now - (max(bars, 600) + 1) * timeframe_ms(regime.timeframe))
+        fetched = 0
+        for (symbol, timeframe), since in sorted(wanted.items()):
+            try:
+                result = await backfiller.backfill(symbol, timeframe, since)
+            except Exception as exc:
+                log.warning("updating %s %s candles failed: %s", symbol, timeframe, exc)
+                continue
+            fetched += result.fetched
+        return fetched
+
+    def _record(self, report: ScanReport, names: Sequence[str]) -> None:
+        with self._lock:
+            for name in names:
+                entry = self._entries.get(name)
+                if entry is None:
+                    continue
+                new = sum(1 for s in report.new_setups if s.strategy == name)
+                dup = sum(1 for d in report.duplicates if d.split(" ", 1)[0] == name)
+                errors = sum(1 for e in report.errors if e.strategy == name)
+                entry.last_run = StrategyRun(report.finished_ms, new + dup, new, errors)
+
+    def _condition_at(self, setup: Setup, now_ms: int) -> bool | None:
+        return self.scanner.condition_at(setup, now_ms)
+
+    # ------------------------------------------------------------------ closed bars
+    def on_scan_due(self, listener: ScanDueListener) -> None:
+        """Called (on the event loop) with the timeframe when a bar of a running strategy's timeframe closed."""
+        self._scan_due_listeners.append(listener)
+
+    def on_setups_changed(self, listener: SetupsListener) -> None:
+        """Called from the tracker's thread with the setups a closed bar moved to a new state."""
+        self._setups_listeners.append(listener)
+
+    def on_bar_closed(self, event: BarClosed) -> None:
+        """The feed's bar listener (event loop): queue the setup update, and say when a scan is due."""
+        if self._closed:
+            return
+        self._bars.submit(self._apply_bar, event)
+        if (
+            self.config.scanner.on_candle_close
+            and event.timeframe in self.timeframes
+            and self._due.first(event.timeframe, event.candle.open_time)
+        ):
+            for listener in self._scan_due_listeners:
+                try:
+                    listener(event.timeframe)
+                except Exception:
+                    log.exception("scan-due listener failed")
+
+    def _apply_bar(self, event: BarClosed) -> list[TrackedChange]:
+        try:
+            if not self.repo.open_setups(symbol=event.symbol, timeframe=event.timeframe):
+                return []
+            self.store.flush()
+            changes = self.tracker.on_bar_closed(event.symbol, event.timeframe, event.candle)
+        except Exception:
+            log.exception("advancing setups of %s %s failed", event.symbol, event.timeframe)
+            return []
+        if changes:
+            for listener in self._setups_listeners:
+                try:
+                    listener(changes)
+                except Exception:
+                    log.exception("setups listener failed")
+        return changes
+
+    def wait_for_bars(self, timeout: float = 10.0) -> None:
+        """Block until the bars queued so far are applied (tests and shutdown)."""
+        self._bars.submit(lambda: None).result(timeout=timeout)
+
+
+def build_scanning(runtime: Runtime) -> Scanning:
+    """The scanning part of `runtime`: its store, exchange key, clock and history source.
+
+    A notification URL apprise rejects is logged as an error and notifications stay off; scans still run.
+    """
+    config = runtime.config
+    notifier: AppriseNotifier | None = None
+    repo = SetupsRepo(runtime.store)
+    if config.notify.urls:
+        try:
+            notifier = AppriseNotifier(config.notify, record=repo.record_notification, clock=runtime)
+        except NotifyConfigError as exc:
+            log.error("notifications are off: %s", exc)
+    demo = runtime.mode == "demo"
+    history = runtime.history
+    return Scanning(
+        config,
+        runtime.store,
+        runtime.exchange,
+        runtime,
+        history=history,
+        default_symbols=runtime.feed.symbols,
+        notifier=notifier,
+        demo_history=cast("CandleHistory", history) if demo and history is not None else None,
+    )

@@ -1,0 +1,189 @@
+"""Scanning wired into a running product: demo scans produce setups, closed bars advance them, reloads keep
+the previous strategies running when the file breaks, toggles take effect, and notifications are delivered."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import textwrap
+from pathlib import Path
+
+import msgspec
+import pytest
+
+from cryptoterm.config import AppConfig, default_config
+from cryptoterm.config.loader import load_config_file
+from cryptoterm.config.schema import LevelsConfig, NotifyConfig, StrategyConfig, UniverseConfig
+from cryptoterm.wiring import Runtime, build_runtime
+from cryptoterm.wiring.options import RunOptions
+from cryptoterm.wiring.scanning import Scanning
+from tests.loopback.notify_receiver import NotifyReceiver
+
+SYMBOLS = 4
+
+
+def always(name: str = "always-long", timeframe: str = "1m", **kw: object) -> StrategyConfig:
+    """A strategy that fires on every bar: every scan over a fresh universe opens one setup per symbol."""
+    args: dict[str, object] = {
+        "name": name,
+        "timeframe": timeframe,
+        "when": ["close > 0"],
+        "levels": LevelsConfig(entry="close", stop="close - 2 * atr(14)", targets=["2R"]),
+        "expires": "3 bars",
+        **kw,
+    }
+    return StrategyConfig(**args)  # type: ignore[arg-type]
+
+
+def demo_config(*strategies: StrategyConfig, **extra: object) -> AppConfig:
+    config = default_config()
+    demo = msgspec.structs.replace(config.demo, symbols=SYMBOLS, history_days=2, speed=0.0)
+    return msgspec.structs.replace(config, demo=demo, strategy=list(strategies), **extra)
+
+
+async def started(config: AppConfig, tmp_path: Path) -> tuple[Runtime, Scanning]:
+    runtime = build_runtime(config, RunOptions(mode="demo", db_path=str(tmp_path / "scan.db")))
+    await runtime.start()
+    assert runtime.scanning is not None
+    await runtime.scanning.wait_ready()
+    return runtime, runtime.scanning
+
+
+async def test_demo_scan_reads_seeded_history_and_opens_setups(tmp_path: Path) -> None:
+    runtime, scanning = await started(demo_config(always()), tmp_path)
+    try:
+        symbols = runtime.feed.symbols
+        assert scanning.seeded_rows > 0
+        stored = runtime.store.read_candles("sim", symbols[0], "1m")
+        assert len(stored) >= runtime.config.scanner.history_bars
+        report = await asyncio.to_thread(scanning.scan, "test")
+        assert report.errors == ()
+        assert sorted(s.symbol for s in report.new_setups) == sorted(symbols)
+        assert all(s.bar_time == stored[-1].open_time for s in report.new_setups)
+        again = await asyncio.to_thread(scanning.scan, "test")
+        assert again.new_setups == () and len(again.duplicates) == len(symbols)
+        (status,) = scanning.strategies()
+        assert status.last_run is not None and status.last_run.hits == len(symbols)
+        assert [r.origin for r in scanning.repo.scan_runs()] == ["test", "test"]
+    finally:
+        await runtime.close()
+
+
+async def test_closed_bars_from_the_feed_advance_open_setups(tmp_path: Path) -> None:
+    runtime, scanning = await started(demo_config(always()), tmp_path)
+    due: list[str] = []
+    scanning.on_scan_due(due.append)
+    try:
+        report = await asyncio.to_thread(scanning.scan, "test")
+        assert report.new_setups
+        task = asyncio.create_task(runtime.feed.run())
+        try:
+            for _ in range(400):
+                await asyncio.sleep(0.05)
+                opened = scanning.repo.recent_setups()
+                if due and all(s.last_bar is not None for s in opened):
+                    break
+        finally:
+            runtime.feed.stop()
+            await task
+        await asyncio.to_thread(scanning.wait_for_bars)
+        setups = scanning.repo.recent_setups()
+        assert due and due[0] == "1m"
+        assert all(s.last_bar is not None and s.last_bar > s.bar_time for s in setups)
+        moved = [s for s in setups if s.state != "new"]
+        assert moved, "four 1m setups with the entry at the close: the next bars reach their zone or entry"
+        events = scanning.repo.setup_events(moved[0].id or 0)
+        assert events[0].from_state is None and events[-1].to_state == moved[0].state
+    finally:
+        await runtime.close()
+
+
+async def test_reload_keeps_the_running_strategy_when_the_file_breaks(tmp_path: Path) -> None:
+    path = tmp_path / "config.toml"
+    good = """
+        [demo]
+        symbols = 4
+        history_days = 2
+        speed = 0.0
+
+        [[strategy]]
+        name = "trend"
+        timeframe = "1m"
+        when = ["close > ema(20)"]
+    """
+    path.write_text(textwrap.dedent(good))
+    runtime, scanning = await started(load_config_file(path), tmp_path)
+    try:
+        (before,) = scanning.strategies()
+        assert before.loaded and before.error == ""
+        path.write_text(textwrap.dedent(good).replace("ema(20)", "emma(20)"))
+        result = scanning.reload()
+        assert not result.ok and result.errors[0][0] == "trend"
+        assert 'unknown indicator "emma"' in result.errors[0][1] or "emma" in result.errors[0][1]
+        (broken,) = scanning.strategies()
+        assert broken.loaded and "emma" in broken.error
+        assert [s.name for s in scanning.running()] == ["trend"]
+        assert "close > ema(20)" in [t.text for t in scanning.running()[0].terms]
+
+        path.write_text("this is = not [ toml")
+        result = scanning.reload()
+        assert result.file_error.startswith("config.toml: invalid TOML")
+        assert [s.name for s in scanning.running()] == ["trend"]
+
+        path.write_text(textwrap.dedent(good).replace("ema(20)", "sma(10)"))
+        result = scanning.reload()
+        assert result.ok and result.loaded == ("trend",)
+        assert "close > sma(10)" in [t.text for t in scanning.running()[0].terms]
+        assert scanning.strategies()[0].error == ""
+    finally:
+        await runtime.close()
+
+
+async def test_disabled_strategies_are_not_scanned(tmp_path: Path) -> None:
+    short = LevelsConfig(entry="close", stop="close + 2 * atr(14)", targets=["2R"])
+    b = always("b", direction="short", enabled=False, levels=short)
+    runtime, scanning = await started(demo_config(always("a"), b), tmp_path)
+    try:
+        assert [s.name for s in scanning.running()] == ["a"]
+        scanning.set_enabled("a", False)
+        scanning.set_enabled("b", True)
+        report = await asyncio.to_thread(scanning.scan, "test")
+        assert {s.strategy for s in report.new_setups} == {"b"}
+        assert report.errors == () and {s.direction for s in report.new_setups} == {"short"}
+        with pytest.raises(KeyError, match="nope"):
+            scanning.set_enabled("nope", True)
+    finally:
+        await runtime.close()
+
+
+async def test_bad_notification_url_turns_notifications_off_but_scans_run(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = demo_config(always(), notify=NotifyConfig(urls=["nosuchscheme://user:hunter2@example"]))
+    with caplog.at_level(logging.ERROR, logger="cryptoterm.wiring.scanning"):
+        runtime, scanning = await started(config, tmp_path)
+    try:
+        assert any("notifications are off" in r.getMessage() for r in caplog.records)
+        assert all("hunter2" not in r.getMessage() for r in caplog.records)
+        report = await asyncio.to_thread(scanning.scan, "test")
+        assert report.new_setups
+    finally:
+        await runtime.close()
+
+
+async def test_new_setups_are_notified_through_apprise(tmp_path: Path) -> None:
+    async with NotifyReceiver() as receiver:
+        url = receiver.json_url("/hook") + "#new"
+        universe = UniverseConfig(symbols=["BTC/USDT"])
+        config = demo_config(always(universe=universe), notify=NotifyConfig(urls=[url], events=["new"]))
+        runtime, scanning = await started(config, tmp_path)
+        try:
+            report = await asyncio.to_thread(scanning.scan, "test")
+            assert [s.symbol for s in report.new_setups] == ["BTC/USDT"]
+            for _ in range(100):
+                if receiver.received:
+                    break
+                await asyncio.sleep(0.05)
+        finally:
+            await runtime.close()
+    assert [r.body["title"] for r in receiver.received] == ["▲ LONG BTC/USDT — always-long"]
