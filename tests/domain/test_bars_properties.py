@@ -189,3 +189,32 @@ def test_advance_publishes_the_same_bars_as_trade_driven_closing(trades: list[Tr
         for tf in TIMEFRAMES:
             times = [e.candle.open_time for e in events if e.symbol == symbol and e.timeframe == tf]
             assert times == sorted(set(times))
+
+
+@settings(max_examples=40, deadline=None)
+@given(trades=trade_runs(), cut=st.floats(0.0, 1.0))
+def test_seeding_from_history_then_continuing_equals_one_uninterrupted_build(trades: list[Trade], cut: float) -> None:
+    """Restart mid-stream: seed every timeframe with its closed history plus the forming bar, feed the rest."""
+    ordered = sorted((t._replace(symbol="BTC/USDT") for t in trades), key=lambda t: t.ts)
+    split = max(1, int(len(ordered) * cut))
+    head, tail = ordered[:split], ordered[split:]
+    before = BarBuilder()
+    before.on_trades(head)
+    restarted = BarBuilder()
+    for tf in TIMEFRAMES:
+        forming = before.forming("BTC/USDT", tf)
+        assert forming is not None
+        history = [c for c in candles_from(reference_bars(head, tf)) if c.open_time < forming.open_time]
+        assert restarted.seed("BTC/USDT", tf, [*history, forming]) == []
+    events = restarted.on_trades(tail)
+    whole = BarBuilder()
+    whole_events = whole.on_trades(ordered)
+    for tf in TIMEFRAMES:
+        start = head[-1].ts - head[-1].ts % timeframe_ms(tf)
+        expected = [c for c in all_bars(whole, whole_events, "BTC/USDT", tf) if c.open_time >= start]
+        got = all_bars(restarted, events, "BTC/USDT", tf)
+        assert [c.open_time for c in got] == [c.open_time for c in expected], tf
+        for g, e in zip(got, expected, strict=True):
+            assert (g.open, g.high, g.low, g.close, g.trades) == (e.open, e.high, e.low, e.close, e.trades), tf
+            assert math.isclose(g.volume, e.volume, rel_tol=1e-9, abs_tol=1e-9), tf
+    assert restarted.late_trades == 0
