@@ -12,8 +12,8 @@ a handful of float and int operations on one mutable accumulator:
   bar whose bucket contains the watermark is the only one that accepts trades. Bars are published in strictly
   increasing open-time order and never reopened, so a trade whose bucket starts before that bar is *late* for
   that timeframe: it is counted and skipped there, yet still applied to every larger timeframe whose bucket
-  still contains it. Late sets are nested (late for 1h implies late for 5m implies late for 1m), which is what
-  lets the roll-up stay exact.
+  still contains it — it goes straight into that timeframe's partial, so the roll-up stays exact. Late sets are
+  nested (late for 1h implies late for 5m implies late for 1m) whenever each timeframe divides the next.
 * Out-of-order trades inside the accepting bar are fine: open is the price of the earliest-timestamped trade and
   close of the latest-timestamped one, ties broken by arrival order — the same answer as a stable sort by time
   followed by first/last, i.e. what pandas' resample gives on the sorted trades.
@@ -203,7 +203,8 @@ class BarBuilder:
 
     @property
     def late_by_timeframe(self) -> dict[str, int]:
-        """How many trades each timeframe skipped as late (nested: never more for a larger timeframe)."""
+        """How many trades each timeframe skipped as late. When each timeframe divides the next (the default
+        set does) the counts are nested: never more for a larger timeframe."""
         return dict(zip(self.timeframes, self._late, strict=True))
 
     def symbols(self) -> list[str]:
