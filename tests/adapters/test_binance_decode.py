@@ -174,3 +174,10 @@ def test_user_data_and_unknown_fixtures_are_unknown_not_crashes(shared_data: Pat
             assert "execution" in name or "order_update" in name or "algo" in name or "trade_lite" in name
     # market fixtures: trade, aggTrade, 2 bookTicker, 2 depthUpdate, 2 24hrTicker; the rest are user data
     assert outcome == {"decoded": 8, "unknown": 34}
+
+
+def test_unknown_user_data_stream_does_not_echo_its_listen_key() -> None:
+    listen_key = "pqia91ma19a5s61cv6a81va65sdf19v8a65a1a5s61cv6a81va65sdf19v8a65a1"
+    with pytest.raises(UnknownMessage) as caught:
+        BinanceDecoder().decode(f'{{"stream":"{listen_key}","data":{{"e":"outboundAccountPosition"}}}}')
+    assert listen_key not in str(caught.value)

@@ -285,3 +285,46 @@ async def test_recorded_session_replays_to_the_same_events(
     replayed = [e for batch in [b async for b in replay.batches()] for e in batch]
     assert [e for e in replayed if type(e) is Trade] == _trades(live)
     assert len(replayed) == len(live)
+
+
+async def test_raw_ws_endpoint_speaks_subscribe_and_sends_bare_payloads(
+    spot_messages: list[RecordedStreamMessage],
+) -> None:
+    from websockets.asyncio.client import connect
+
+    from cryptoterm.adapters.binance.decode import BinanceDecoder, SubscriptionReply
+
+    decoder = BinanceDecoder()
+    server = BinanceWsServer(spot_messages[:2000])
+    async with server, asyncio.timeout(GUARD_S), connect(f"{server.url}/ws", proxy=None) as ws:
+        await ws.send('{"method":"SUBSCRIBE","params":["btcusdt@trade"],"id":1}')
+        replies: list[SubscriptionReply] = []
+        trades: list[Trade] = []
+        while len(trades) < 20:
+            result = decoder.decode(await ws.recv(decode=False))
+            if isinstance(result, SubscriptionReply):
+                replies.append(result)
+            else:
+                trades.extend(e for e in result if type(e) is Trade)
+        await ws.send('{"method":"LIST_SUBSCRIPTIONS","id":2}')
+        while len(replies) < 2:
+            result = decoder.decode(await ws.recv(decode=False))
+            if isinstance(result, SubscriptionReply):
+                replies.append(result)
+    assert replies == [SubscriptionReply(1, None), SubscriptionReply(2, ["btcusdt@trade"])]
+    assert all(t.symbol == "BTC/USDT" for t in trades)  # bare payloads: symbol taken from the "s" field
+
+
+def test_stream_names_and_default_urls() -> None:
+    spot = BinanceStream(ExchangeConfig(), ["BTC/USDT"], klines=["1m"], tickers="mini")
+    assert spot.url() == (
+        "wss://stream.binance.com:9443/stream?streams="
+        "btcusdt@trade/btcusdt@bookTicker/btcusdt@depth@100ms/btcusdt@kline_1m/btcusdt@miniTicker"
+    )
+    usdm = BinanceStream(ExchangeConfig(market="usdm", trade_stream="aggTrade"), ["ETH/USDT"], tickers="all_mini")
+    assert usdm.streams() == ["ethusdt@aggTrade", "ethusdt@bookTicker", "ethusdt@depth@100ms", "!miniTicker@arr"]
+    assert usdm.url().startswith("wss://fstream.binance.com/stream?streams=")
+    with pytest.raises(ValueError, match="exceed"):
+        BinanceStream(ExchangeConfig(market="usdm"), [f"C{i}/USDT" for i in range(70)])
+    with pytest.raises(ValueError, match="'BTCUSDT'"):
+        BinanceStream(ExchangeConfig(), ["BTCUSDT"])

@@ -157,8 +157,12 @@ class BinanceWsServer:
         if index > 0 and self.overlap_on_reconnect:
             self.position = max(0, self.position - self.overlap_on_reconnect)
         self._live.add(conn)
-        reader = asyncio.create_task(self._control(conn, subs))
+        listening = asyncio.Event()  # a bare /ws connection receives nothing until it subscribes
+        if subs:
+            listening.set()
+        reader = asyncio.create_task(self._control(conn, subs, listening))
         try:
+            await listening.wait()
             await self._pump(conn, subs, combined, self.drop_after[index] if index < len(self.drop_after) else None)
             await conn.wait_closed()
         except ConnectionClosed:
@@ -169,7 +173,7 @@ class BinanceWsServer:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await reader
 
-    async def _control(self, conn: ServerConnection, subs: list[str]) -> None:
+    async def _control(self, conn: ServerConnection, subs: list[str], listening: asyncio.Event) -> None:
         async for frame in conn:
             try:
                 req = json.loads(frame)
@@ -180,6 +184,7 @@ class BinanceWsServer:
             method, req_id, params = req.get("method"), req.get("id"), req.get("params") or []
             if method == "SUBSCRIBE":
                 subs.extend(p for p in params if p not in subs)
+                listening.set()
                 reply: dict[str, Any] = {"result": None, "id": req_id}
             elif method == "UNSUBSCRIBE":
                 subs[:] = [s for s in subs if s not in params]

@@ -230,8 +230,11 @@ class BinanceDecoder:
                     handler = BinanceDecoder._kline
                 elif kind.startswith("depth") and kind[5:6].isdigit():
                     handler = BinanceDecoder._partial_depth
+                elif not kind:
+                    # User-data streams are named by their listen key, a credential: never echo it.
+                    raise UnknownMessage(f"unknown stream without a type ({len(stream)}-character name)")
                 else:
-                    raise UnknownMessage(f"unknown stream type {stream!r}")
+                    raise UnknownMessage(f"unknown stream type {kind!r} on {native!r}")
             route = (handler, self.symbols.unified(native))
         self._routes[stream] = route
         return route

@@ -42,7 +42,7 @@ from cryptoterm.adapters.binance.symbols import SymbolMap, to_stream
 from cryptoterm.adapters.errors import RejectedError, redact
 from cryptoterm.adapters.recorder import Recorder
 from cryptoterm.config.schema import ExchangeConfig
-from cryptoterm.domain.market import DepthSnapshot, DepthUpdate, MarketEvent, Reconnected, Trade
+from cryptoterm.domain.market import DepthSnapshot, DepthUpdate, MarketEvent, Reconnected, TickerStats, Trade
 from cryptoterm.domain.orderbook import OrderBook
 from cryptoterm.domain.resilience import Backoff, CircuitBreaker
 from cryptoterm.ports.clock import Clock
@@ -439,7 +439,9 @@ class BinanceStream:
                     book.on_update(ev)
                     if book.needs_snapshot and ev.symbol not in self._fetching:
                         self._fetching[ev.symbol] = asyncio.create_task(self._resync(book))
-            elif getattr(ev, "symbol", "") not in self._symbols and self._tickers != "all_mini":
+            elif kind is TickerStats and self._tickers == "all_mini":
+                pass  # every market's ticker was asked for
+            elif getattr(ev, "symbol", "") not in self._symbols:
                 continue
             out.append(ev)
         return out
