@@ -42,6 +42,15 @@ _SPOT_DEPTH_FILES = (
 
 
 @dataclass
+class _Series:
+    open_times: list[int]
+    rows: list[list[Any]]
+
+
+_SERIES_CACHE: dict[tuple[Path, str, str], _Series | None] = {}
+
+
+@dataclass
 class Fault:
     """One queued misbehaviour: `kind` is "status" (answer `status`) or "slow" (sleep `delay_s` first)."""
 
@@ -51,12 +60,6 @@ class Fault:
     retry_after_s: float | None = None
     path_contains: str = ""
     pass_first: int = 0
-
-
-@dataclass
-class _Series:
-    open_times: list[int]
-    rows: list[list[Any]]
 
 
 @dataclass
@@ -204,6 +207,15 @@ class LoopbackBinance:
         key = (symbol, interval)
         if key in self._series:
             return self._series[key]
+        # Parsed files are shared by every server in the process (they are never mutated).
+        shared_key = (self.data_dir, symbol, interval)
+        if shared_key in _SERIES_CACHE:
+            self._series[key] = _SERIES_CACHE[shared_key]
+            return self._series[key]
+        self._series[key] = _SERIES_CACHE[shared_key] = self._read_series(symbol, interval)
+        return self._series[key]
+
+    def _read_series(self, symbol: str, interval: str) -> _Series | None:
         folder = self.data_dir / "klines" / interval
         if interval == "1m":
             # Binance.US files are another exchange's data; only binance.com windows are served.
@@ -211,7 +223,6 @@ class LoopbackBinance:
         else:
             files = [p for p in [folder / f"{symbol}-{interval}.csv.gz"] if p.is_file()]
         if not files:
-            self._series[key] = None
             return None
         rows: list[list[Any]] = []
         for path in files:
@@ -221,9 +232,7 @@ class LoopbackBinance:
                 for record in reader:
                     rows.append(_widen(record, len(header), _INTERVAL_MS[interval]))
         rows.sort(key=lambda row: row[0])
-        series = _Series([row[0] for row in rows], rows)
-        self._series[key] = series
-        return series
+        return _Series([row[0] for row in rows], rows)
 
     # -- handlers --------------------------------------------------------------------------------------
 
