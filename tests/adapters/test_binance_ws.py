@@ -328,3 +328,26 @@ def test_stream_names_and_default_urls() -> None:
         BinanceStream(ExchangeConfig(market="usdm"), [f"C{i}/USDT" for i in range(70)])
     with pytest.raises(ValueError, match="'BTCUSDT'"):
         BinanceStream(ExchangeConfig(), ["BTCUSDT"])
+
+
+async def test_refused_subscription_raises_and_is_forgotten(shared_data: Path) -> None:
+    from cryptoterm.adapters.errors import RejectedError
+
+    messages = load_stream_messages(shared_data / USDM_CF)
+    async with BinanceWsServer(messages, delay_s=0.005, reject_streams=["nopeusdt@aggTrade"]) as server:
+        stream = BinanceStream(_config(server.url, market="usdm", trade_stream="aggTrade"), ["SUSHI/USDT"])
+        outcome: dict[str, str] = {}
+
+        async def attempt(events: list[MarketEvent]) -> None:
+            if not outcome:
+                with pytest.raises(RejectedError, match="code 2") as caught:
+                    await stream.subscribe(["NOPE/USDT"])
+                outcome["error"] = str(caught.value)
+                bogus = await stream.request("BOGUS")
+                outcome["bogus"] = bogus.error or ""
+
+        await _collect(stream, lambda ev: bool(outcome), attempt)
+        await stream.close()
+    assert stream.symbols == ["SUSHI/USDT"]
+    assert "nopeusdt" not in stream.url()
+    assert "unknown method" in outcome["bogus"]

@@ -13,7 +13,8 @@ Fault knobs, indexed by position in the message list:
 * `malformed_at` / `truncated_at` / `unknown_at` — inject broken JSON, a frame cut mid-message, or a
   well-formed message of an unknown stream/event type just before message i;
 * `skip_depth_at` — never send depth message i (a hole in the update-id chain);
-* `delay_s` — pause between sent messages.
+* `delay_s` — pause between sent messages;
+* `reject_streams` — SUBSCRIBE requests naming one of these are answered with an error.
 """
 
 from __future__ import annotations
@@ -90,6 +91,7 @@ class BinanceWsServer:
         skip_depth_at: Collection[int] = (),
         delay_s: float = 0.0,
         yield_every: int = 64,
+        reject_streams: Collection[str] = (),
     ) -> None:
         self.messages = list(messages)
         self.drop_after = list(drop_after)
@@ -99,6 +101,7 @@ class BinanceWsServer:
         self.unknown_at = set(unknown_at)
         self.skip_depth_at = set(skip_depth_at)
         self.delay_s = delay_s
+        self.reject_streams = set(reject_streams)
         self.yield_every = yield_every
         #: Index of the next message in `messages` (shared across connections, like exchange time).
         self.position = 0
@@ -182,10 +185,13 @@ class BinanceWsServer:
                 continue
             self.control_log.append((time.monotonic(), req))
             method, req_id, params = req.get("method"), req.get("id"), req.get("params") or []
-            if method == "SUBSCRIBE":
+            reply: dict[str, Any]
+            if method == "SUBSCRIBE" and self.reject_streams.intersection(params):
+                reply = {"error": {"code": 2, "msg": "Invalid request: unknown stream"}, "id": req_id}
+            elif method == "SUBSCRIBE":
                 subs.extend(p for p in params if p not in subs)
                 listening.set()
-                reply: dict[str, Any] = {"result": None, "id": req_id}
+                reply = {"result": None, "id": req_id}
             elif method == "UNSUBSCRIBE":
                 subs[:] = [s for s in subs if s not in params]
                 reply = {"result": None, "id": req_id}

@@ -187,13 +187,20 @@ class BinanceStream:
     async def subscribe(self, symbols: Sequence[str]) -> None:
         """Start streaming `symbols` (already-subscribed ones are ignored). Raises `RejectedError` if the
         exchange refuses, `ValueError` for a malformed symbol or too many streams."""
-        added = [s for s in symbols if s not in self._symbols]
+        added = list(dict.fromkeys(s for s in symbols if s not in self._symbols))
         if not added:
             return
-        for symbol in added:
-            self._add_symbol(symbol)
-        self._check_stream_count()
-        await self._control("SUBSCRIBE", [s for symbol in added for s in self._streams_for(symbol)])
+        try:
+            for symbol in added:
+                self._add_symbol(symbol)
+            self._check_stream_count()
+            await self._control("SUBSCRIBE", [s for symbol in added for s in self._streams_for(symbol)])
+        except (ValueError, RejectedError):
+            # Forget them, or every reconnect URL would carry streams the exchange refuses.
+            for symbol in added:
+                self._symbols.pop(symbol, None)
+                self.books.pop(symbol, None)
+            raise
 
     async def unsubscribe(self, symbols: Sequence[str]) -> None:
         """Stop streaming `symbols`; events for them still in flight are dropped."""
