@@ -21,17 +21,18 @@ import sys
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cryptoterm.adapters.ccxt_history import CcxtHistory
 from cryptoterm.config.schema import AppConfig, ExchangeConfig
 from cryptoterm.domain.gaps import Gap
-from cryptoterm.domain.market import Candle
 from cryptoterm.domain.quality import QualityReport, assess_quality
 from cryptoterm.domain.timeframes import timeframe_ms
 from cryptoterm.ports.market import HistorySource
-from cryptoterm.ports.store import Store
 from cryptoterm.services.backfill import Backfiller, BackfillProgress, BackfillResult
+
+if TYPE_CHECKING:
+    from cryptoterm.adapters.store import QualityMetricsRow, SqliteStore
 
 EXIT_OK = 0
 EXIT_ERRORS = 1
@@ -128,7 +129,7 @@ def open_history(exchange: ExchangeConfig) -> CcxtHistory:
     return CcxtHistory(exchange)
 
 
-def open_store(db_path: str) -> Store:
+def open_store(db_path: str) -> SqliteStore:
     """The SQLite candle store at `db_path` (created and migrated if needed)."""
     from cryptoterm.adapters.store import SqliteStore
 
@@ -187,7 +188,7 @@ async def _check_against_exchange(history: CcxtHistory, plan: DownloadPlan) -> N
 
 
 async def _download_all(
-    history: HistorySource, store: Store, plan: DownloadPlan
+    history: HistorySource, store: SqliteStore, plan: DownloadPlan
 ) -> tuple[list[BackfillResult], list[dict[str, str]], dict[tuple[str, str], QualityReport]]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -225,13 +226,42 @@ async def _download_all(
     return results, errors, qualities
 
 
-def _quality(store: Store, result: BackfillResult) -> QualityReport:
-    """Quality of what is now stored for the series, with the outages the exchange confirmed."""
-    import pandas as pd
+def _quality(store: SqliteStore, result: BackfillResult) -> QualityReport:
+    """Quality of what is now stored for the series, with the outages the exchange confirmed; the result is
+    also recorded in `quality_metrics`, where the health screen and `doctor` read it."""
+    frame = store.read_candles_frame(result.exchange, result.symbol, result.timeframe, result.since_ms, result.until_ms)
+    report = assess_quality(frame, result.timeframe, symbol=result.symbol, known_outages=result.outages)
+    store.write_quality_metrics([quality_row(result.exchange, report, int(time.time() * 1000))])
+    return report
 
-    candles = store.read_candles(result.exchange, result.symbol, result.timeframe, result.since_ms, result.until_ms)
-    frame = pd.DataFrame(candles, columns=list(Candle._fields))
-    return assess_quality(frame, result.timeframe, symbol=result.symbol, known_outages=result.outages)
+
+def quality_row(exchange: str, report: QualityReport, checked_ms: int) -> QualityMetricsRow:
+    """A `quality_metrics` row from a quality report."""
+    from cryptoterm.adapters.store import QualityMetricsRow
+
+    return QualityMetricsRow(
+        exchange=exchange,
+        symbol=report.symbol,
+        timeframe=report.timeframe,
+        checked_ms=checked_ms,
+        bars=report.rows,
+        gaps=len(report.holes) + len(report.outages),
+        missing_bars=report.missing_bars,
+        outages=len(report.outages),
+        duplicates=report.duplicates,
+        out_of_order=report.out_of_order,
+        ohlc_violations=report.ohlc_violations,
+        spikes=report.spikes,
+        stale_s=None,
+        score=report.score,
+        detail={
+            "outages": [[g.start_ms, g.end_ms, g.missing] for g in report.outages],
+            "holes": [[g.start_ms, g.end_ms, g.missing] for g in report.holes],
+            "spike_times": list(report.spike_times[:50]),
+            "invalid_bars": report.invalid_bars,
+            "issues": list(report.issues),
+        },
+    )
 
 
 def _iso(ms: int) -> str:

@@ -103,8 +103,14 @@ async def test_download_twice_fetches_then_writes_nothing(
     try:
         for (symbol, tf), times in expected.items():
             assert [c.open_time for c in store.read_candles("binance", symbol, tf)] == times
+        metrics = {(m.symbol, m.timeframe): m for m in store.read_quality_metrics("binance")}
     finally:
         store.close()
+    btc_1h = metrics[("BTC/USDT", "1h")]
+    assert (btc_1h.outages, btc_1h.missing_bars, btc_1h.duplicates) == (1, 1, 0)
+    assert btc_1h.detail["outages"] == [[ms("2023-03-24 13:00"), ms("2023-03-24 14:00"), 1]]
+    assert btc_1h.score == by_key[("BTC/USDT", "1h")]["quality_score"]
+    assert metrics[("ETH/USDT", "1d")].bars == 181
 
 
 async def test_unknown_symbol_is_bad_usage_and_creates_nothing(
