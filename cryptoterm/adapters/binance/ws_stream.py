@@ -13,7 +13,8 @@ tickers. What it adds over a bare socket, and why:
   connection's URL already lists every current subscription. Binance cuts connections at 24 h, so the stream
   rotates proactively at `max_connection_age_s` (23 h).
 * **Gap marker**: after a reconnect a `Reconnected(source, symbols, gap_start_ms, gap_end_ms)` event is
-  emitted first on the new connection; the feed backfills that window over REST.
+  emitted first on the new connection; the feed backfills that window over REST. Order books are reset
+  and re-snapshotted after every reconnect.
 * **No duplicates**: trades are de-duplicated by trade id per symbol across reconnects.
 * **Order books**: given `fetch_depth` (an async REST snapshot call), the stream keeps one `OrderBook` per
   symbol in sync using Binance's documented procedure, fetches a snapshot whenever a book needs one (start,
@@ -362,6 +363,10 @@ class BinanceStream:
                 log.info("%s: connected to %s (%d streams)", self.name, safe_url, len(self.streams()))
                 if self._connected_once:
                     self.reconnects += 1
+                    # Binance's procedure after any reconnect: every book starts over from a fresh snapshot
+                    # (and the feed, seeing the marker, drops its copies until that snapshot arrives).
+                    for book in self.books.values():
+                        book.reset()
                     gap_start = self._last_message_ms or connected_ms
                     self._emit([Reconnected(self.name, tuple(self._symbols), gap_start, connected_ms)])
                 self._connected_once = True
