@@ -214,6 +214,20 @@ async def test_fetch_candles_twelve_column_daily_values(server: LoopbackBinance)
     assert candles[0].volume == float(server.series_rows("ETHUSDT", "1d")[0][5])
 
 
+async def test_fetch_candles_one_minute_windows(server: LoopbackBinance) -> None:
+    rows = server.series_rows("BTCUSDT", "1m")
+    assert len(rows) == 2 * 4319  # both binance.com windows; the Binance.US file is another exchange
+    since = rows[4000][0]
+    history = make_history(server)
+    try:
+        candles = await history.fetch_candles("BTC/USDT", "1m", since, since + 1000 * 60_000)
+    finally:
+        await history.close()
+    # The first window ends 319 bars after `since`; the rest of the range is before the second window.
+    assert ohlc(candles) == [(int(r[0]), float(r[1]), float(r[2]), float(r[3]), float(r[4])) for r in rows[4000:4319]]
+    assert [c.volume for c in candles] == [float(r[5]) for r in rows[4000:4319]]
+
+
 async def test_forming_candle_is_dropped(server: LoopbackBinance) -> None:
     frozen_now = BTC_1H_FIRST + 5 * HOUR + 30 * 60_000  # half-way through the sixth bar
     history = make_history(server, now_ms=lambda: frozen_now)
