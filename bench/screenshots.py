@@ -39,7 +39,7 @@ class FrozenDemoFeed:
 
     def __init__(self, sim: SimulatedMarket, publish: Publish) -> None:
         self.sim = sim
-        self.inner = MarketFeed(sim, exchange="sim", mode="demo", symbols=sim.symbols, clock=lambda: sim.now_ms)
+        self.inner = MarketFeed(sim, exchange="sim", mode="demo", symbols=sim.symbols, clock=sim.now_ms)
         self.symbols = self.inner.symbols
         self._publish = publish
         self._hold = asyncio.Event()
@@ -55,7 +55,7 @@ class FrozenDemoFeed:
 
     def snapshot(self) -> MarketSnapshot:
         snapshot = self.inner.snapshot()
-        elapsed_s = (self.sim.now_ms - self.sim.start_ms) / 1000 or 1.0
+        elapsed_s = (self.sim.now_ms() - self.sim.start_ms) / 1000 or 1.0
         # The live feed measures its rate on the wall clock; here it is simulated messages per simulated second.
         stats = dataclasses.replace(snapshot.stats, messages_per_s=snapshot.stats.messages_total / elapsed_s)
         return dataclasses.replace(snapshot, stats=stats)

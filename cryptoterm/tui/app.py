@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import sys
 import time
 from functools import partial
 from typing import ClassVar
@@ -215,8 +216,14 @@ class CryptotermApp(App[int]):
 
 def run_tui(config: AppConfig, options: RunOptions) -> int:
     """Run the TUI until the user quits; returns the process exit code."""
+    from cryptoterm.wiring import SetupError
+
     exit_after_first_frame = os.environ.get(FIRST_FRAME_ENV, "") not in ("", "0")
-    app = CryptotermApp(config, options, exit_after_first_frame=exit_after_first_frame)
+    try:
+        app = CryptotermApp(config, options, exit_after_first_frame=exit_after_first_frame)
+    except SetupError as exc:
+        print(f"cryptoterm: {exc}", file=sys.stderr)
+        return 2
     app.run()
     if exit_after_first_frame and app.first_frame_at is not None:
         import psutil

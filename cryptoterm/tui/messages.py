@@ -7,6 +7,7 @@ by a newer one still waiting in a queue, so a burst of snapshots costs one repai
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from textual.message import Message
@@ -21,14 +22,14 @@ if TYPE_CHECKING:
 class MarketUpdated(Message, bubble=False):
     """A new market snapshot. Only the newest queued one matters.
 
-    `published` is when the feed handed the snapshot over (Textual's monotonic clock); a forwarded copy keeps
-    the original's, so a screen can measure how long data took to reach it.
+    `published` is when the feed handed the snapshot over (`time.monotonic()`); a forwarded copy keeps the
+    original's, so a screen can measure how long data took to reach it.
     """
 
     def __init__(self, snapshot: MarketSnapshot, published: float | None = None) -> None:
         super().__init__()
         self.snapshot = snapshot
-        self.published = self.time if published is None else published
+        self.published = time.monotonic() if published is None else published
 
     def can_replace(self, message: Message) -> bool:
         # Textual asks the queued message whether the next one in the queue supersedes it.

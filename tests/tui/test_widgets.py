@@ -58,7 +58,7 @@ def test_connection_state_reports_the_worst_connection() -> None:
 
 def test_chart_title_names_symbol_timeframe_and_last_price() -> None:
     candles = [Candle(0, 100.0, 101.0, 99.0, 100.5, 1.0), Candle(60_000, 100.5, 103.0, 100.0, 102.0, 1.0)]
-    assert chart_title("ETH/USDT", "5m", candles) == "ETH/USDT · 5m · 102.0000 +2.00%"
+    assert chart_title("ETH/USDT", "5m", candles) == "ETH/USDT · 5m · 102.0000 · +2.00% / 2 bars"
     assert chart_title("ETH/USDT", "5m", []) == "ETH/USDT · 5m · waiting for data"
 
 

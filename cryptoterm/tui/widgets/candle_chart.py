@@ -47,7 +47,7 @@ def chart_title(symbol: str, timeframe: str, candles: Sequence[Candle]) -> str:
     last = candles[-1].close
     first = candles[0].open
     change = (last / first - 1.0) * 100.0 if first else float("nan")
-    return f"{symbol} · {timeframe} · {fmt_price(last)} {fmt_pct(change)}"
+    return f"{symbol} · {timeframe} · {fmt_price(last)} · {fmt_pct(change)} / {len(candles)} bars"
 
 
 class CandleChart(Vertical):

@@ -1,0 +1,175 @@
+"""The setups table: one row per setup, coloured by state, sortable by any column, filterable.
+
+Rows are keyed by setup id. The table is rebuilt from the list its screen loaded (a few hundred rows at most)
+whenever the data, the sort or a filter changes; sorting uses the raw values (`sort_value`), not the text.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import ClassVar
+
+from rich.text import Text
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey
+
+from cryptoterm.domain.setups import Setup
+from cryptoterm.tui.formatting import fmt_age, fmt_price
+
+#: (column key, header, width)
+COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("strategy", "Strategy", 16),
+    ("symbol", "Symbol", 10),
+    ("dir", "Dir", 5),
+    ("state", "State", 13),
+    ("entry", "Entry", 11),
+    ("stop", "Stop", 11),
+    ("targets", "Targets", 20),
+    ("rr", "R:R", 5),
+    ("size", "Size", 9),
+    ("age", "Age", 7),
+)
+SORT_KEYS: tuple[str, ...] = tuple(key for key, _, _ in COLUMNS)
+
+STATE_STYLES = {
+    "new": "bold cyan",
+    "active": "bold yellow",
+    "triggered": "bold magenta",
+    "closed_target": "green",
+    "closed_stop": "red",
+    "expired": "dim",
+    "invalidated": "dim red",
+}
+
+
+def sort_value(setup: Setup, key: str, now_ms: int) -> tuple[int, object]:
+    """The value a column sorts by (text columns by text, numbers by number; NaN last)."""
+    values: dict[str, object] = {
+        "strategy": setup.strategy,
+        "symbol": setup.symbol,
+        "dir": setup.direction,
+        "state": setup.state,
+        "entry": setup.entry,
+        "stop": setup.stop,
+        "targets": setup.targets[0] if setup.targets else math.nan,
+        "rr": setup.rr,
+        "size": setup.size,
+        "age": now_ms - setup.created_ms,
+    }
+    value = values[key]
+    missing = isinstance(value, float) and math.isnan(value)
+    return (1 if missing else 0, 0.0 if missing else value)
+
+
+def setup_cells(setup: Setup, now_ms: int) -> list[Text]:
+    """The styled cells of one row, in column order (pure)."""
+    state_style = STATE_STYLES.get(setup.state, "")
+    arrow = "▲" if setup.direction == "long" else "▼"
+    return [
+        Text(setup.strategy, overflow="ellipsis"),
+        Text(setup.symbol, style="bold"),
+        Text(f"{arrow} {setup.direction}", style="green" if setup.direction == "long" else "red"),
+        Text(setup.state, style=state_style),
+        Text(fmt_price(setup.entry), justify="right"),
+        Text(fmt_price(setup.stop), justify="right"),
+        Text(" ".join(fmt_price(t) for t in setup.targets), overflow="ellipsis"),
+        Text(f"{setup.rr:.2f}", justify="right"),
+        Text(f"{setup.size:.4g}", justify="right"),
+        Text(fmt_age(float(now_ms - setup.created_ms)), justify="right"),
+    ]
+
+
+class SetupTable(DataTable[Text]):
+    """Setups, sorted and filtered. Enter (or a click on a selected row) opens the detail."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "open", "Detail", tooltip="Open the setup's detail")]
+
+    class Opened(Message):
+        """The user asked for a setup's detail."""
+
+        def __init__(self, setup: Setup) -> None:
+            super().__init__()
+            self.setup = setup
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
+        self.setups: tuple[Setup, ...] = ()
+        self.sort_key = "age"
+        self.descending = False
+        self.strategy_filter = ""
+        self.state_filter = ""
+        self.now_ms = 0
+
+    def on_mount(self) -> None:
+        for key, header, width in COLUMNS:
+            self.add_column(header, key=key, width=width)
+
+    @property
+    def shown(self) -> list[Setup]:
+        """The setups that pass the filters, in the current order."""
+        rows = [
+            s
+            for s in self.setups
+            if (not self.strategy_filter or s.strategy == self.strategy_filter)
+            and (not self.state_filter or _state_matches(s.state, self.state_filter))
+        ]
+        rows.sort(key=lambda s: sort_value(s, self.sort_key, self.now_ms), reverse=self.descending)
+        return rows
+
+    def show(self, setups: Sequence[Setup], now_ms: int) -> None:
+        self.setups = tuple(setups)
+        self.now_ms = now_ms
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        """Repaint every row, keeping the cursor on the same setup when it is still shown."""
+        selected = self.selected
+        self.clear()
+        for setup in self.shown:
+            self.add_row(*setup_cells(setup, self.now_ms), key=str(setup.id))
+        for key, header, _ in COLUMNS:
+            marker = (" ▼" if self.descending else " ▲") if key == self.sort_key else ""
+            self.columns[ColumnKey(key)].label = Text(header + marker)
+        if selected is not None and selected.id is not None:
+            try:
+                self.move_cursor(row=self.get_row_index(str(selected.id)))
+            except Exception:
+                self.move_cursor(row=0)
+
+    @property
+    def selected(self) -> Setup | None:
+        if self.row_count == 0:
+            return None
+        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
+        return next((s for s in self.setups if str(s.id) == key), None)
+
+    def sort_by(self, key: str) -> None:
+        """Sort by `key`; the same key again flips the direction."""
+        if key not in SORT_KEYS:
+            raise ValueError(f"unknown column {key!r}")
+        if key == self.sort_key:
+            self.descending = not self.descending
+        else:
+            self.sort_key, self.descending = key, False
+        self.rebuild()
+
+    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
+        if event.data_table is self and event.column_key.value is not None:
+            self.sort_by(str(event.column_key.value))
+
+    def action_open(self) -> None:
+        setup = self.selected
+        if setup is not None:
+            self.post_message(self.Opened(setup))
+
+
+def _state_matches(state: str, wanted: str) -> bool:
+    if wanted == "open":
+        return state in ("new", "active", "triggered")
+    if wanted == "closed":
+        return state not in ("new", "active", "triggered")
+    return state == wanted
+
