@@ -102,7 +102,7 @@ async def test_clean_session_delivers_every_trade_in_order(spot_messages: list[R
 
 
 async def test_drop_mid_stream_reconnects_without_duplicates_and_marks_the_gap(
-    spot_messages: list[RecordedStreamMessage],
+    spot_messages: list[RecordedStreamMessage], caplog: pytest.LogCaptureFixture
 ) -> None:
     expected = _file_trade_ids(spot_messages)
     async with BinanceWsServer(spot_messages, drop_after=[3000, 2500], overlap_on_reconnect=400) as server:
@@ -121,6 +121,8 @@ async def test_drop_mid_stream_reconnects_without_duplicates_and_marks_the_gap(
     assert isinstance(first, Reconnected)
     assert first.symbols == ("BTC/USDT",) and 0 < first.gap_start_ms <= first.gap_end_ms
     assert len(_trades(events[:first_index])) == 3000  # the marker sits exactly where the link dropped
+    lost = [r.getMessage() for r in caplog.records if "connection to" in r.getMessage()]
+    assert len(lost) == 2 and not any("streams=" in m for m in lost)  # logs name the host, not the query
 
 
 async def test_malformed_truncated_and_unknown_messages_are_counted_and_skipped(
@@ -353,3 +355,17 @@ async def test_refused_subscription_raises_and_is_forgotten(shared_data: Path) -
     assert stream.symbols == ["SUSHI/USDT"]
     assert "nopeusdt" not in stream.url()
     assert "unknown method" in outcome["bogus"]
+
+
+async def test_client_answers_exchange_pings(spot_messages: list[RecordedStreamMessage]) -> None:
+    async with BinanceWsServer(spot_messages, delay_s=0.001) as server:
+        stream = BinanceStream(_config(server.url), ["BTC/USDT"], depth=False, book_ticker=False)
+        answered: list[int] = []
+
+        async def ping(events: list[MarketEvent]) -> None:
+            if not answered:
+                answered.append(await server.ping_clients())
+
+        await _collect(stream, lambda ev: bool(answered), ping)
+        await stream.close()
+    assert answered == [1]

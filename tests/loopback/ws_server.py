@@ -133,6 +133,15 @@ class BinanceWsServer:
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self._server.wait_closed(), 5)
 
+    async def ping_clients(self, timeout_s: float = 10.0) -> int:
+        """Ping every live connection as Binance does; returns how many answered with a pong."""
+        answered = 0
+        for conn in list(self._live):
+            waiter = await conn.ping()
+            await asyncio.wait_for(waiter, timeout_s)
+            answered += 1
+        return answered
+
     def drop_all(self) -> None:
         """Cut every live connection now (as a network failure would)."""
         for conn in list(self._live):

@@ -387,6 +387,8 @@ class BinanceStream:
                         return True
                     raise
         except _NETWORK_ERRORS as exc:
+            if self._closed:
+                return False
             log.warning("%s: connection to %s lost: %s", self.name, safe_url, redact(str(exc)) or type(exc))
         finally:
             self._ws = None
