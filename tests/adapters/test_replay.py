@@ -143,3 +143,15 @@ def test_missing_file_and_negative_speed_are_clear_errors(tmp_path: Path) -> Non
     path.write_text("")
     with pytest.raises(ValueError, match="speed"):
         ReplayStream(path, speed=-1)
+
+
+def test_recorder_append_continues_a_gzip_recording(tmp_path: Path) -> None:
+    path = tmp_path / "sessions" / "rec.jsonl.gz"
+    with Recorder(path) as first:
+        first.write('{"stream":"btcusdt@trade","data":{}}', 1)
+    with Recorder(path, append=True) as second:
+        second.write_json({"lastUpdateId": 5, "bids": [], "asks": []}, 2)
+    assert [(m.recv_ns, m.raw) for m in read_recording(path)] == [
+        (1, b'{"stream":"btcusdt@trade","data":{}}'),
+        (2, b'{"lastUpdateId":5,"bids":[],"asks":[]}'),
+    ]
