@@ -7,7 +7,8 @@ then every raw message goes through the live `BinanceDecoder`:
 * decode only — raw bytes → domain events;
 * decode + order book — diffs applied to an `OrderBook` per market (spot kept in sync across both days);
 * decode + book + bars — trades also aggregated into 1m…1d bars by the `BarBuilder`: the whole per-message
-  work of the market feed's hot path.
+  work of the market feed's hot path;
+* `ReplayStream` at speed 0 — the complete replay path including reading the gzip files.
 
 Each figure is the best of several repeats of process CPU time on one core (CPU time rather than wall time,
 so other work on a shared machine does not count against it). `run()` returns rows for `make bench`;
@@ -16,6 +17,7 @@ nothing is asserted.
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import os
 import time
@@ -23,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from cryptoterm.adapters.binance.decode import BinanceDecoder
-from cryptoterm.adapters.replay import read_recording
+from cryptoterm.adapters.replay import ReplayStream, read_recording
 from cryptoterm.domain.bars import BarBuilder
 from cryptoterm.domain.market import DepthSnapshot, DepthUpdate, Trade
 from cryptoterm.domain.orderbook import OrderBook
@@ -82,6 +84,19 @@ def _decode_book(corpus: Corpus, bars: BarBuilder | None = None) -> int:
     return applied
 
 
+def _replay_stream() -> int:
+    """The whole `ReplayStream` path at speed 0: gzip read, line parse, decode, batches on an event loop."""
+
+    async def consume() -> int:
+        events = 0
+        for name, _, _ in FILES:
+            async for batch in ReplayStream(SHARED_DATA / "ws" / name, speed=0).batches():
+                events += len(batch)
+        return events
+
+    return asyncio.run(consume())
+
+
 def _best(fn: Callable[[], object]) -> float:
     best = float("inf")
     for _ in range(REPEATS):
@@ -107,6 +122,10 @@ def run() -> list[Row]:
         seconds = _best(fn)
         rows.append((f"{label}: msgs/s", f"{n / seconds:,.0f}", note))
         rows.append((f"{label}: µs/msg", f"{seconds / n * 1e6:.2f}", f"{events:,} events"))
+    seconds = _best(_replay_stream)
+    rows.append(
+        ("ReplayStream speed 0 (gzip + decode): msgs/s", f"{n / seconds:,.0f}", "files read from disk each run")
+    )
     rows.append(("depth diffs applied, books in sync", f"{applied:,}", "spot across both days, usdm with pu chaining"))
     return rows
 
