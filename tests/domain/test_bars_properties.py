@@ -26,15 +26,20 @@ PANDAS_RULE = {"1m": "1min", "5m": "5min", "15m": "15min", "1h": "1h", "4h": "4h
 DAY_2024_08_09 = 1_723_161_600_000  # 2024-08-09 00:00:00 UTC
 
 
-def late_mask(ts: NDArray[np.int64], length: int) -> NDArray[np.bool_]:
-    """True where a trade's bucket starts before the bucket of the newest earlier-arrived trade."""
-    running_max = np.maximum.accumulate(ts)
-    prev_max = np.concatenate((np.array([np.iinfo(np.int64).min // 2], dtype=np.int64), running_max[:-1]))
-    late: NDArray[np.bool_] = (ts - ts % length) < (prev_max - prev_max % length)
+def late_mask(ts: NDArray[np.int64], length: int, prior: NDArray[np.int64] | None = None) -> NDArray[np.bool_]:
+    """True where a trade's bucket starts before the bucket of the watermark it met on arrival.
+
+    The watermark is the newest earlier-arrived trade time, or `prior[i]` when given (which also folds in
+    the clock times passed to `advance`).
+    """
+    if prior is None:
+        running_max = np.maximum.accumulate(ts)
+        prior = np.concatenate((np.array([np.iinfo(np.int64).min // 2], dtype=np.int64), running_max[:-1]))
+    late: NDArray[np.bool_] = (ts - ts % length) < (prior - prior % length)
     return late
 
 
-def reference_bars(trades: Sequence[Trade], timeframe: str) -> pd.DataFrame:
+def reference_bars(trades: Sequence[Trade], timeframe: str, prior: NDArray[np.int64] | None = None) -> pd.DataFrame:
     """Bars of one symbol's trades at `timeframe`, by pandas resample, late trades removed first.
 
     Columns: open_time (epoch ms), open, high, low, close, volume, quote_volume, trades; one row per bucket
@@ -49,7 +54,7 @@ def reference_bars(trades: Sequence[Trade], timeframe: str) -> pd.DataFrame:
             "qty": np.array([t.qty for t in trades], dtype=np.float64),
         }
     )
-    frame = frame[~late_mask(ts, length)].sort_values("ts", kind="stable")
+    frame = frame[~late_mask(ts, length, prior)].sort_values("ts", kind="stable")
     frame["pq"] = frame["price"] * frame["qty"]
     frame.index = pd.DatetimeIndex(pd.to_datetime(frame["ts"], unit="ms", utc=True))
     res = frame.resample(PANDAS_RULE[timeframe], label="left", closed="left", origin="epoch")
@@ -218,3 +223,54 @@ def test_seeding_from_history_then_continuing_equals_one_uninterrupted_build(tra
             assert (g.open, g.high, g.low, g.close, g.trades) == (e.open, e.high, e.low, e.close, e.trades), tf
             assert math.isclose(g.volume, e.volume, rel_tol=1e-9, abs_tol=1e-9), tf
     assert restarted.late_trades == 0
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    trades=trade_runs(),
+    ticks=st.lists(
+        st.tuples(
+            st.integers(0, 119),
+            st.integers(-90_000, 400_000),
+            st.one_of(st.none(), st.tuples(st.integers(0, 6), st.sampled_from([-1, 0, 1]))),
+        ),
+        max_size=12,
+    ),
+)
+def test_interleaved_advance_matches_the_watermark_reference(
+    trades: list[Trade], ticks: list[tuple[int, int, tuple[int, int] | None]]
+) -> None:
+    """A timer calling `advance` between batches: bars close on time and later trades behind the clock are late,
+    exactly as the watermark rule (newest of trade times and clock times) says."""
+    symbol = "BTC/USDT"
+    mine = [t._replace(symbol=symbol) for t in trades]
+    at: dict[int, tuple[int, tuple[int, int] | None]] = {}
+    for index, delta, edge in ticks:
+        at[min(index, len(mine) - 1)] = (delta, edge)
+    builder = BarBuilder()
+    events: list[BarClosed] = []
+    prior: list[int] = []
+    watermark = -(2**62)
+    for i, trade in enumerate(mine):
+        prior.append(watermark)
+        events.extend(builder.on_trades([trade]))
+        watermark = max(watermark, trade.ts)
+        if i in at:
+            delta, edge = at[i]
+            if edge is None:
+                now = watermark + delta
+            else:  # right at a 5m boundary after the watermark, give or take a millisecond
+                steps, off = edge
+                now = watermark - watermark % 300_000 + steps * 300_000 + off
+            closed = builder.advance(now)
+            events.extend(closed)
+            watermark = max(watermark, now)
+            for tf in TIMEFRAMES:
+                forming = builder.forming(symbol, tf)
+                assert forming is None or forming.open_time + timeframe_ms(tf) > now, tf
+            assert all(e.candle.open_time + timeframe_ms(e.timeframe) <= now for e in closed)
+    prior_arr = np.array(prior, dtype=np.int64)
+    for tf in TIMEFRAMES:
+        assert_bars_equal(all_bars(builder, events, symbol, tf), reference_bars(mine, tf, prior_arr), tf)
+        ts = np.array([t.ts for t in mine], dtype=np.int64)
+        assert builder.late_by_timeframe[tf] == int(late_mask(ts, timeframe_ms(tf), prior_arr).sum()), tf
