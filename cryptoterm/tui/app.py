@@ -25,8 +25,9 @@ from cryptoterm.services.snapshots import MarketSnapshot
 from cryptoterm.tui.commands import PaletteCommand, WorkstationCommands, palette_commands
 from cryptoterm.tui.context import RuntimeBuilder, TuiSession
 from cryptoterm.tui.logging_bridge import TuiLogHandler
-from cryptoterm.tui.messages import LogRecorded, MarketUpdated
-from cryptoterm.tui.screens import HOME, SCREENS
+from cryptoterm.tui.messages import LogRecorded, MarketUpdated, SymbolOpened
+from cryptoterm.tui.scan_scheduler import ScanScheduler
+from cryptoterm.tui.screens import HOME, SCREENS, SYMBOL_DETAIL
 from cryptoterm.tui.screens.base import LiveScreen
 from cryptoterm.tui.screens.help import HelpScreen, KeyHelp
 from cryptoterm.tui.screens.too_small import TooSmallScreen, too_small
@@ -71,6 +72,7 @@ class CryptotermApp(App[int]):
         builder = build_runtime or _default_builder()
         self.session = TuiSession(config, options, builder(config, options, self.publish))
         self.session.timeframe = config.ui.timeframe
+        self.scans = ScanScheduler(self, self.session)
         self.exit_after_first_frame = exit_after_first_frame
         self.first_frame_at: float | None = None
         self._log_handler: TuiLogHandler | None = None
@@ -94,6 +96,7 @@ class CryptotermApp(App[int]):
     async def _start_runtime(self) -> None:
         runtime = self.session.runtime
         await runtime.start()
+        self.scans.start()
         self.publish(runtime.feed.snapshot())
         self.run_worker(runtime.feed.run(), name="market feed", group="feed", exclusive=True, exit_on_error=False)
 
@@ -132,7 +135,11 @@ class CryptotermApp(App[int]):
     def on_market_updated(self, message: MarketUpdated) -> None:
         self.session.snapshot = message.snapshot
         for screen in self._live_screens():
-            screen.post_message(MarketUpdated(message.snapshot))
+            screen.post_message(MarketUpdated(message.snapshot, message.published))
+
+    async def on_symbol_opened(self, message: SymbolOpened) -> None:
+        self.session.selected_symbol = message.symbol
+        await self.switch_mode(SYMBOL_DETAIL)
 
     def on_log_recorded(self, message: LogRecorded) -> None:
         line = message.line
@@ -208,6 +215,7 @@ class CryptotermApp(App[int]):
             PaletteCommand(
                 "Toggle dark / light theme", "Switch between the dark and light theme", self.action_toggle_theme, "t"
             ),
+            PaletteCommand("Scan now", "Run every enabled strategy now", partial(self.scans.scan_now, "manual")),
             PaletteCommand("Help", "List every key and command", self.action_help, "?"),
             PaletteCommand("Quit", "Leave cryptoterm", self.exit, "q"),
         ]

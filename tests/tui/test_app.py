@@ -119,6 +119,16 @@ async def test_table_updates_when_a_snapshot_arrives() -> None:
         assert app.session.snapshot is not None and app.session.snapshot.tickers[1].last == 3_000.0
 
 
+async def test_screens_receive_the_original_publish_time() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        app.post_message(MarketUpdated(fake_feed(app).snapshot(), published=123.5))
+        await pilot.pause()
+        await pilot.pause()
+        assert dashboard(app).last_published == 123.5
+
+
 async def test_a_burst_of_snapshots_costs_one_repaint() -> None:
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:

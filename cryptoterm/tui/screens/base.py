@@ -27,6 +27,8 @@ class LiveScreen(Screen[None]):
         super().__init__(name=name, id=id)
         self.session = session
         self.snapshots_applied = 0
+        #: `MarketUpdated.published` of the newest snapshot applied (monotonic seconds), for latency figures.
+        self.last_published = 0.0
 
     def on_mount(self) -> None:
         for pane in self.query(LogPane):
@@ -39,6 +41,7 @@ class LiveScreen(Screen[None]):
             self.apply_snapshot(self.session.snapshot)
 
     def on_market_updated(self, message: MarketUpdated) -> None:
+        self.last_published = message.published
         self.apply_snapshot(message.snapshot)
 
     def on_log_recorded(self, message: LogRecorded) -> None:
