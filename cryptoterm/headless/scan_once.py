@@ -45,6 +45,7 @@ from cryptoterm.ports.market import HistorySource
 from cryptoterm.services.notifications import NotificationOutbox, format_price
 from cryptoterm.services.scanner import ScanError, Scanner, ScanReport, UniverseProvider
 from cryptoterm.services.setup_tracker import SetupTracker, TrackedChange
+from cryptoterm.services.strategy_snapshots import snapshot_strategies
 from cryptoterm.wiring.options import RunOptions
 from cryptoterm.wiring.paths import resolve_db_path
 
@@ -156,6 +157,7 @@ async def _run(
             except Exception as exc:
                 update_errors.append(ScanError("*", "*", f"universe: {type(exc).__name__}: {exc}"))
             scanner = Scanner(store, plan.compiled, config.scanner, exchange, clock, outbox, universe, repo=repo)
+            await asyncio.to_thread(snapshot_strategies, repo, plan.configs, clock.now_ms())
             if history is not None:
                 update_errors.extend(await _update_candles(scanner, universe, history, store, exchange, clock))
             tracker = SetupTracker(repo, clock, outbox, scanner.condition_at)
