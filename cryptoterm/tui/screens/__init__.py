@@ -14,6 +14,11 @@ from textual.screen import Screen
 
 from cryptoterm.tui.context import TuiSession
 from cryptoterm.tui.screens.dashboard import DashboardScreen
+from cryptoterm.tui.screens.health import HealthScreen
+from cryptoterm.tui.screens.scan_log import ScanLogScreen
+from cryptoterm.tui.screens.setups import SetupsScreen
+from cryptoterm.tui.screens.strategies import StrategiesScreen
+from cryptoterm.tui.screens.symbol import SymbolScreen
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +34,19 @@ class ScreenSpec:
 
 SCREENS: tuple[ScreenSpec, ...] = (
     ScreenSpec("dashboard", "Dashboard", "d", "Watchlist, chart, log and status", DashboardScreen),
+    ScreenSpec(
+        "symbol", "Symbol detail", "s", "Chart with EMAs and Bollinger bands, depth ladder, data quality", SymbolScreen
+    ),
+    ScreenSpec("setups", "Setups", "u", "Every setup the scanner opened: sort, filter, open the detail", SetupsScreen),
+    ScreenSpec(
+        "strategies", "Strategies", "g", "Enable, disable and reload strategies; last scan results", StrategiesScreen
+    ),
+    ScreenSpec("scan-log", "Scan log", "c", "Every scan: when, how long, hits, new setups and errors", ScanLogScreen),
+    ScreenSpec("health", "Health", "h", "Streams, latency, store and process health", HealthScreen),
 )
+
+#: The mode that shows the selected symbol in detail (opened with enter on a watchlist row).
+SYMBOL_DETAIL = "symbol"
 
 #: The mode the app opens in.
 HOME = "dashboard"

@@ -296,4 +296,6 @@ class HealthScreen(LiveScreen):
             self.query_one("#health-store", Static).update(self.store_panel(self.session.snapshot))
 
     def palette_commands(self) -> list[PaletteCommand]:
-        return [PaletteCommand("Count table rows", "Count the rows of every table now", self.action_refresh_counts, "r")]
+        return [
+            PaletteCommand("Count table rows", "Count the rows of every table now", self.action_refresh_counts, "r")
+        ]

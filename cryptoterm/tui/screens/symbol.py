@@ -238,7 +238,9 @@ class SymbolScreen(LiveScreen):
             for key, tf in TIMEFRAME_KEYS.items()
         ]
         commands += [
-            PaletteCommand("Previous symbol", "Detail of the previous watchlist symbol", partial(self.action_step, -1), "["),
+            PaletteCommand(
+                "Previous symbol", "Detail of the previous watchlist symbol", partial(self.action_step, -1), "["
+            ),
             PaletteCommand("Next symbol", "Detail of the next watchlist symbol", partial(self.action_step, 1), "]"),
             PaletteCommand("Toggle Bollinger bands", "Show or hide the bands", self.action_toggle_bands, "b"),
             PaletteCommand("More depth levels", "Show more order book levels", partial(self.action_depth, 1), "+"),

@@ -172,4 +172,3 @@ def _state_matches(state: str, wanted: str) -> bool:
     if wanted == "closed":
         return state not in ("new", "active", "triggered")
     return state == wanted
-

@@ -19,7 +19,7 @@ from textual.widgets.data_table import CellDoesNotExist, RowKey
 
 from cryptoterm.domain.market import TickerStats
 from cryptoterm.tui.formatting import DASH, fmt_abbrev, fmt_bps, fmt_pct, fmt_price
-from cryptoterm.tui.messages import SymbolSelected
+from cryptoterm.tui.messages import SymbolOpened, SymbolSelected
 
 #: (column key, header, width). Keys are stable so callers and tests can address cells by name.
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -64,7 +64,7 @@ class Watchlist(DataTable[Text]):
     """A `DataTable` of tickers keyed by symbol; highlighting a row selects that symbol."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "choose", "Chart", show=False),
+        Binding("enter", "choose", "Detail", show=False, tooltip="Open the symbol's detail view"),
     ]
 
     DEFAULT_CSS = """
@@ -106,6 +106,11 @@ class Watchlist(DataTable[Text]):
             return False
         self.move_cursor(row=index)
         return True
+
+    @property
+    def has_flashes(self) -> bool:
+        """True while a price cell is still highlighted for a recent move."""
+        return bool(self._flashing)
 
     def cell_text(self, symbol: str, column: str) -> str:
         """The text currently shown in a cell ("" when the cell does not exist)."""
@@ -181,3 +186,4 @@ class Watchlist(DataTable[Text]):
         symbol = self.selected_symbol
         if symbol is not None:
             self.post_message(SymbolSelected(symbol))
+            self.post_message(SymbolOpened(symbol))
