@@ -63,6 +63,7 @@ class MarketFeed:
         sink_queue: Callable[[], int] | None = None,
         history_limit: int = 2000,
         monotonic: Callable[[], float] = time.monotonic,
+        close_grace_ms: int = 0,
     ) -> None:
         self.stream = stream
         self.exchange = exchange
@@ -74,6 +75,7 @@ class MarketFeed:
         self._sink = sink
         self._sink_queue = sink_queue
         self._monotonic = monotonic
+        self._close_grace_ms = close_grace_ms
         self._history_limit = history_limit
         self._bars = BarBuilder(TIMEFRAMES)
         self._tickers = TickerBook(self._bars)
@@ -204,8 +206,18 @@ class MarketFeed:
         """Close bars on time in a quiet market and keep ages / rates on screen fresh (1 Hz)."""
         while True:
             await asyncio.sleep(1.0)
-            self._emit_closed(self._bars.advance(self._clock()))
+            self.close_due_bars()
             self._maybe_publish(force=True)
+
+    def close_due_bars(self) -> None:
+        """Close bars whose period ended by the market clock, less a grace for exchange clock skew.
+
+        A clock reading of 0 means "no market time yet" (a replay before its first event): advancing the
+        builder to the wall clock then would make every replayed trade late, so nothing is closed.
+        """
+        now = self._clock()
+        if now > 0:
+            self._emit_closed(self._bars.advance(now - self._close_grace_ms))
 
     def apply(self, batch: Sequence[MarketEvent]) -> None:
         """Apply one batch of events. Per-event work is a type dispatch plus one small update."""

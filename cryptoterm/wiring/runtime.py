@@ -30,6 +30,8 @@ Publish = Callable[[MarketSnapshot], None]
 
 #: Bars per timeframe kept in memory for charts (the store keeps everything).
 CHART_HISTORY_BARS = 1500
+#: Live bars close this long after their period ends, so trades delayed by clock skew or the network still count.
+LIVE_CLOSE_GRACE_MS = 2_000
 #: Exchange key under which the simulated market's candles are stored, apart from real exchanges' data.
 DEMO_EXCHANGE = "sim"
 
@@ -109,6 +111,7 @@ class Runtime:
             sink=None if self.mode == "replay" else store,
             sink_queue=lambda: store.writer.queue_depth,
             history_limit=CHART_HISTORY_BARS,
+            close_grace_ms=LIVE_CLOSE_GRACE_MS if self.mode == "live" else 0,
         )
         self.feed.on_reconnected(self._on_reconnected)
         self._background: set[asyncio.Task[None]] = set()
@@ -163,7 +166,7 @@ class Runtime:
         assert self.options.replay_path is not None
         stream = ReplayStream(self.options.replay_path, speed=self.options.replay_speed)
         self._stream = stream
-        self._clock = lambda: self.feed.last_event_ms or _wall_ms()
+        self._clock = lambda: self.feed.last_event_ms
         self.feed.attach(stream)
         self.feed.discover_symbols = True
         log.info("replaying %s at %s×", Path(self.options.replay_path).name, self.options.replay_speed or "max")

@@ -160,3 +160,28 @@ async def test_a_failing_listener_does_not_stop_the_feed() -> None:
     feed.on_bar_closed(broken)
     await feed.run()
     assert published[-1].stats.bars_closed >= 2
+
+
+async def test_heartbeat_never_closes_bars_before_market_time_exists() -> None:
+    """A replay's clock reads 0 until its first event: closing bars by it must not make every trade late."""
+    market_time = [0]
+    feed = MarketFeed(FakeStream([]), exchange="t", mode="replay", symbols=[], clock=lambda: market_time[0])
+    feed.close_due_bars()
+    feed.apply(_trades("BTC/USDT", T0, 3, 1_000))
+    assert feed.stats().late_trades == 0
+    market_time[0] = T0 + 61_000
+    feed.close_due_bars()
+    assert [c.closed for c in feed.candles("BTC/USDT", "1m", 5)] == [True]
+
+
+async def test_live_grace_keeps_a_bar_open_for_slightly_late_trades() -> None:
+    now = [T0 + 60_500]
+    feed = MarketFeed(FakeStream([]), exchange="t", mode="live", symbols=[], clock=lambda: now[0], close_grace_ms=2_000)
+    feed.apply(_trades("BTC/USDT", T0, 2, 1_000))
+    feed.close_due_bars()  # 0.5 s after the minute: still inside the grace
+    feed.apply([Trade("BTC/USDT", T0 + 59_900, 101.0, 1.0, "sell", 99)])  # delayed trade of that minute
+    now[0] = T0 + 62_500
+    feed.close_due_bars()
+    (bar,) = feed.candles("BTC/USDT", "1m", 5)
+    assert bar.closed and bar.trades == 3 and bar.close == 101.0
+    assert feed.stats().late_trades == 0
