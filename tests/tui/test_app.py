@@ -319,3 +319,22 @@ async def test_a_failing_screen_worker_is_reported_by_its_screen() -> None:
         await pilot.pause()
         logged = [line for line in app.session.logs if "scan expression is invalid" in line.text]
         assert logged and logged[0].text.startswith("dashboard: scan failed")
+
+
+async def test_a_tick_updates_only_the_cells_that_changed_and_flashes_the_price() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        table = app.screen.query_one(Watchlist)
+        feed = fake_feed(app)
+        rows = table.row_count
+        assert table.apply_tickers(feed.snapshot().tickers) == 0  # nothing moved: nothing repainted
+        feed.set_last("SOL/USDT", feed.ticker("SOL/USDT").last * 1.01)
+        changed = table.apply_tickers(feed.snapshot().tickers)
+        assert 1 <= changed <= 5  # last, change, bid, ask, spread of one row at most
+        assert table.row_count == rows
+        assert "on green" in str(table.get_cell("SOL/USDT", "last").style)
+        while table.has_flashes:
+            await pilot.pause(0.1)
+        # back to the 24 h direction colour, like the change column
+        assert str(table.get_cell("SOL/USDT", "last").style) == str(table.get_cell("SOL/USDT", "change").style)
