@@ -112,11 +112,6 @@ class Watchlist(DataTable[Text]):
         """True while a price cell is still highlighted for a recent move."""
         return bool(self._flashing)
 
-    @property
-    def has_flashes(self) -> bool:
-        """True while a price cell is still highlighted for a recent move."""
-        return bool(self._flashing)
-
     def cell_text(self, symbol: str, column: str) -> str:
         """The text currently shown in a cell ("" when the cell does not exist)."""
         try:
