@@ -195,10 +195,12 @@ class CryptotermApp(App[int]):
         ranked: list[tuple[int, KeyHelp]] = []
         for active in self.screen.active_bindings.values():
             binding = active.binding
-            entry = (self.get_key_display(binding), binding.tooltip or binding.description or binding.action)
+            switches_screen = active.node is self and binding.action.startswith("switch_mode(")
+            described = f"Go to {binding.description}" if switches_screen else binding.tooltip or binding.description
+            entry = (self.get_key_display(binding), described or binding.action)
             if entry not in seen:
                 seen.add(entry)
-                ours = any(
+                ours = switches_screen or any(
                     binding in cls.__dict__.get("BINDINGS", ())
                     for cls in type(active.node).__mro__
                     if cls.__module__.startswith("cryptoterm.")

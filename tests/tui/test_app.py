@@ -162,6 +162,7 @@ async def test_question_mark_opens_help_listing_keys_and_commands() -> None:
         assert isinstance(app.screen, HelpScreen)
         keys = dict(app.screen.keys)
         assert {"q", "?", "t", "1", "6", "l"} <= set(keys)
+        assert keys["d"] == "Go to Dashboard"
         assert keys["6"] == "Chart timeframe 1d" and keys["t"] == "Toggle dark / light theme"
         titles = [c.title for c in app.screen.commands]
         assert "Chart ETH/USDT" in titles and "Timeframe 4h" in titles and "Quit" in titles
