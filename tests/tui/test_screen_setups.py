@@ -35,7 +35,8 @@ async def test_startup_scan_setups_are_listed_with_levels(tmp_path: Path) -> Non
         stored = runtime_of(app).scanning.repo.recent_setups()
         first = next(s for s in stored if s.symbol == "BTC/USDT")
         row = table.get_row(str(first.id))
-        assert [cell.plain for cell in row] == [cell.plain for cell in setup_cells(first, app.session.snapshot.ts  # type: ignore[union-attr])]
+        now = app.session.snapshot.ts  # type: ignore[union-attr]
+        assert [cell.plain for cell in row] == [cell.plain for cell in setup_cells(first, now)]
         assert row[3].plain == "new" and str(row[3].style) == "bold cyan"
 
 
