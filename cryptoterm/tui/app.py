@@ -159,6 +159,13 @@ class CryptotermApp(App[int]):
     def on_resize(self, event: events.Resize) -> None:
         self._check_size(event.size.width, event.size.height)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While the terminal is too small only quitting works: switching screens or opening overlays there
+        # would lay out screens that cannot fit, and strand the notice on another mode's stack.
+        if isinstance(self.screen, TooSmallScreen):
+            return action == "quit"
+        return True
+
     def _check_size(self, width: int, height: int) -> None:
         showing = isinstance(self.screen, TooSmallScreen)
         if too_small(width, height) and not showing:

@@ -269,6 +269,9 @@ async def test_tiny_terminal_shows_a_clear_message_until_it_grows() -> None:
         assert isinstance(app.screen, TooSmallScreen)
         text = str(app.screen.query_one("#too-small").render())
         assert "Terminal too small: 50×12" in text and "60×15" in text
+        await pilot.press("d", "s", "t", "question_mark", "ctrl+p")
+        await pilot.pause()
+        assert isinstance(app.screen, TooSmallScreen) and app.theme == "textual-dark"
         await pilot.resize_terminal(100, 30)
         await pilot.pause()
         await pilot.pause()
