@@ -342,3 +342,16 @@ async def test_a_tick_updates_only_the_cells_that_changed_and_flashes_the_price(
             await pilot.pause(0.1)
         # back to the 24 h direction colour, like the change column
         assert str(table.get_cell("SOL/USDT", "last").style) == str(table.get_cell("SOL/USDT", "change").style)
+
+
+async def test_dashboard_follows_a_selection_made_on_another_screen() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await app.push_screen(HelpScreen([], []))
+        app.session.selected_symbol = "LINK/USDT"
+        app.session.timeframe = "5m"
+        app.pop_screen()
+        await pilot.pause()
+        assert app.screen.query_one(Watchlist).selected_symbol == "LINK/USDT"
+        assert app.screen.query_one(CandleChart).title.startswith("LINK/USDT · 5m")

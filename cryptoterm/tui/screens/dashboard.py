@@ -70,6 +70,14 @@ class DashboardScreen(LiveScreen):
         self.watchlist.focus()
         self.call_after_refresh(self.redraw_chart)
 
+    def on_screen_resume(self) -> None:
+        # Another screen may have changed the selection (the symbol detail steps through symbols).
+        super().on_screen_resume()
+        symbol = self.session.selected_symbol
+        if symbol and self.watchlist.selected_symbol != symbol:
+            self.watchlist.select_symbol(symbol)
+        self.redraw_chart()
+
     # ------------------------------------------------------------------ widgets
     @property
     def watchlist(self) -> Watchlist:
