@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import sys
 import time
 from functools import partial
 from typing import ClassVar
@@ -23,7 +22,7 @@ from textual.worker import Worker
 from cryptoterm.config.schema import AppConfig
 from cryptoterm.services.snapshots import MarketSnapshot
 from cryptoterm.tui.commands import PaletteCommand, WorkstationCommands, palette_commands
-from cryptoterm.tui.context import RuntimeBuilder, TuiSession
+from cryptoterm.tui.context import PendingRuntime, RuntimeBuilder, TuiSession
 from cryptoterm.tui.logging_bridge import TuiLogHandler
 from cryptoterm.tui.messages import LogRecorded, MarketUpdated, SymbolOpened
 from cryptoterm.tui.scan_scheduler import ScanScheduler
@@ -43,6 +42,7 @@ LIGHT_DEFAULT = "textual-light"
 
 
 def _default_builder() -> RuntimeBuilder:
+    """`cryptoterm.wiring.build_runtime`, imported on first use (it pulls in the storage and analysis stack)."""
     from cryptoterm.wiring import build_runtime
 
     return build_runtime
@@ -69,8 +69,9 @@ class CryptotermApp(App[int]):
         exit_after_first_frame: bool = False,
     ) -> None:
         super().__init__()
-        builder = build_runtime or _default_builder()
-        self.session = TuiSession(config, options, builder(config, options, self.publish))
+        self._build_runtime = build_runtime
+        # The real runtime is built right after the first frame (see `PendingRuntime`).
+        self.session = TuiSession(config, options, PendingRuntime(config, options))
         self.session.timeframe = config.ui.timeframe
         self.scans = ScanScheduler(self, self.session)
         self.exit_after_first_frame = exit_after_first_frame
@@ -91,19 +92,33 @@ class CryptotermApp(App[int]):
                 self.bind(spec.key, f"switch_mode('{spec.name}')", description=spec.title, show=False)
         await self.switch_mode(HOME)
         self._check_size(self.size.width, self.size.height)
-        self.run_worker(self._start_runtime(), name="runtime start", group="runtime", exit_on_error=False)
 
     async def _start_runtime(self) -> None:
-        runtime = self.session.runtime
+        """Build the runtime (its imports run in a thread, off the event loop), then start it and the feed."""
+        builder = self._build_runtime
+        if builder is None:
+            builder = await asyncio.to_thread(_default_builder)
+        from cryptoterm.wiring import SetupError
+
+        session = self.session
+        try:
+            runtime = builder(session.config, session.options, self.publish)
+        except SetupError as exc:
+            self.exit(return_code=2, message=f"cryptoterm: {exc}")
+            return
+        session.runtime = runtime
         await runtime.start()
         self.scans.start()
         self.publish(runtime.feed.snapshot())
         self.run_worker(runtime.feed.run(), name="market feed", group="feed", exclusive=True, exit_on_error=False)
 
     def on_ready(self) -> None:
+        """The first frame is on screen: now build and start the runtime (or exit, when benchmarking)."""
         self.first_frame_at = time.time()
         if self.exit_after_first_frame:
             self.exit(0)
+            return
+        self.run_worker(self._start_runtime(), name="runtime start", group="runtime", exit_on_error=False)
 
     async def on_unmount(self) -> None:
         try:
@@ -233,14 +248,8 @@ class CryptotermApp(App[int]):
 
 def run_tui(config: AppConfig, options: RunOptions) -> int:
     """Run the TUI until the user quits; returns the process exit code."""
-    from cryptoterm.wiring import SetupError
-
     exit_after_first_frame = os.environ.get(FIRST_FRAME_ENV, "") not in ("", "0")
-    try:
-        app = CryptotermApp(config, options, exit_after_first_frame=exit_after_first_frame)
-    except SetupError as exc:
-        print(f"cryptoterm: {exc}", file=sys.stderr)
-        return 2
+    app = CryptotermApp(config, options, exit_after_first_frame=exit_after_first_frame)
     app.run()
     if exit_after_first_frame and app.first_frame_at is not None:
         import psutil

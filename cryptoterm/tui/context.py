@@ -15,7 +15,7 @@ from typing import Protocol
 
 from cryptoterm.config.schema import AppConfig
 from cryptoterm.domain.market import Candle
-from cryptoterm.services.snapshots import MarketSnapshot
+from cryptoterm.services.snapshots import FeedStats, MarketSnapshot
 from cryptoterm.wiring.options import RunOptions
 
 Publish = Callable[[MarketSnapshot], None]
@@ -52,6 +52,49 @@ class RuntimeView(Protocol):
 
 #: Builds the runtime: (config, options, publish) → runtime. Tests pass one that returns a fake.
 RuntimeBuilder = Callable[[AppConfig, RunOptions, Publish], RuntimeView]
+
+
+def exchange_label(config: AppConfig, options: RunOptions) -> str:
+    """What the status bar calls the market before the runtime reports it itself."""
+    return {"demo": "sim", "replay": "replay"}.get(options.mode, config.exchange.id)
+
+
+class EmptyFeed:
+    """The feed as screens see it before the runtime exists: no symbols, no bars, an empty snapshot."""
+
+    def __init__(self, mode: str, exchange: str) -> None:
+        self.symbols: list[str] = []
+        self._stats = FeedStats(mode=mode, exchange=exchange)
+
+    async def run(self) -> None:
+        raise RuntimeError("the market feed runs only once the runtime is built")
+
+    def snapshot(self) -> MarketSnapshot:
+        return MarketSnapshot(ts=0, tickers=(), stats=self._stats)
+
+    def candles(self, symbol: str, timeframe: str, limit: int) -> list[Candle]:
+        return []
+
+
+class PendingRuntime:
+    """Stands in for the runtime until the app has painted its first frame and built the real one.
+
+    Building the runtime imports the storage and analysis stack (pandas, SQLite, the scanner), which takes
+    longer than drawing the whole dashboard; doing it after the first frame keeps start-up snappy. The app
+    replaces `TuiSession.runtime` with the real runtime before starting it, so screens that read
+    `session.runtime` when they need it always see the current one.
+    """
+
+    def __init__(self, config: AppConfig, options: RunOptions) -> None:
+        self.mode: str = options.mode
+        self.exchange = exchange_label(config, options)
+        self.feed = EmptyFeed(self.mode, self.exchange)
+
+    async def start(self) -> None:
+        raise RuntimeError("a pending runtime cannot start; the app builds the real one first")
+
+    async def close(self) -> None:
+        """Nothing was opened yet, so there is nothing to close."""
 
 
 @dataclass(frozen=True, slots=True)

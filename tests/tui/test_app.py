@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import itertools
 
+import pytest
 from textual.widgets import DataTable
 
 from cryptoterm.config.schema import AppConfig, UIConfig
+from cryptoterm.tui.app import CryptotermApp
 from cryptoterm.tui.commands import palette_commands
+from cryptoterm.tui.context import PendingRuntime, Publish
 from cryptoterm.tui.formatting import fmt_price
 from cryptoterm.tui.messages import MarketUpdated
 from cryptoterm.tui.screens.dashboard import DashboardScreen
@@ -17,7 +20,10 @@ from cryptoterm.tui.widgets.candle_chart import CandleChart
 from cryptoterm.tui.widgets.log_pane import LogPane
 from cryptoterm.tui.widgets.status_bar import StatusBar
 from cryptoterm.tui.widgets.watchlist import Watchlist
+from cryptoterm.wiring import SetupError
+from cryptoterm.wiring.options import RunOptions
 from tests.tui.conftest import fake_feed, make_app
+from tests.tui.fakes import FakeFeed, FakeRuntime, fake_builder
 
 
 def dashboard(app: object) -> DashboardScreen:
@@ -147,7 +153,7 @@ async def test_a_burst_of_snapshots_costs_one_repaint() -> None:
 
 
 def test_market_updated_is_replaced_only_by_a_newer_market_update() -> None:
-    feed = fake_feed(make_app())
+    feed = FakeFeed(AppConfig().watchlist.symbols)
     older, newer = MarketUpdated(feed.snapshot()), MarketUpdated(feed.tick())
     assert older.can_replace(newer)
     assert not older.can_replace(DataTable.RowHighlighted.__new__(DataTable.RowHighlighted))
@@ -355,3 +361,35 @@ async def test_dashboard_follows_a_selection_made_on_another_screen() -> None:
         await pilot.pause()
         assert app.screen.query_one(Watchlist).selected_symbol == "LINK/USDT"
         assert app.screen.query_one(CandleChart).title.startswith("LINK/USDT · 5m")
+
+
+async def test_the_runtime_is_built_after_the_first_frame() -> None:
+    built_after_frame: list[bool] = []
+    inner = fake_builder()
+
+    def build(config: AppConfig, options: RunOptions, publish: Publish) -> FakeRuntime:
+        built_after_frame.append(app.first_frame_at is not None)
+        return inner(config, options, publish)  # type: ignore[no-any-return]
+
+    app = CryptotermApp(AppConfig(), RunOptions(mode="demo"), build_runtime=build)
+    assert isinstance(app.session.runtime, PendingRuntime)
+    assert app.session.symbols == [] and app.session.feed.candles("BTC/USDT", "1m", 10) == []
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        assert built_after_frame == [True]
+        assert isinstance(app.session.runtime, FakeRuntime) and app.session.runtime.started == 1
+        assert app.screen.query_one(Watchlist).row_count == len(AppConfig().watchlist.symbols)
+
+
+async def test_a_setup_error_exits_with_one_line_and_code_2(capsys: pytest.CaptureFixture[str]) -> None:
+    def build(config: AppConfig, options: RunOptions, publish: Publish) -> FakeRuntime:
+        raise SetupError("/nowhere/db.sqlite: cannot open the database")
+
+    app = CryptotermApp(AppConfig(), RunOptions(mode="live"), build_runtime=build)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.pause()
+    assert app.return_code == 2
+    printed = capsys.readouterr()
+    assert "cryptoterm: /nowhere/db.sqlite: cannot open the database" in printed.out + printed.err
+    assert "Traceback" not in printed.out + printed.err
