@@ -26,7 +26,7 @@ from cryptoterm.tui.context import PendingRuntime, RuntimeBuilder, TuiSession
 from cryptoterm.tui.logging_bridge import TuiLogHandler
 from cryptoterm.tui.messages import LogRecorded, MarketUpdated, SymbolOpened
 from cryptoterm.tui.scan_scheduler import ScanScheduler
-from cryptoterm.tui.screens import HOME, SCREENS, SYMBOL_DETAIL
+from cryptoterm.tui.screens import HOME, SCREENS, SYMBOL_DETAIL, preload_screens
 from cryptoterm.tui.screens.base import LiveScreen
 from cryptoterm.tui.screens.help import HelpScreen, KeyHelp
 from cryptoterm.tui.screens.too_small import TooSmallScreen, too_small
@@ -111,6 +111,7 @@ class CryptotermApp(App[int]):
         self.scans.start()
         self.publish(runtime.feed.snapshot())
         self.run_worker(runtime.feed.run(), name="market feed", group="feed", exclusive=True, exit_on_error=False)
+        self.run_worker(preload_screens, name="preload screens", group="preload", thread=True, exit_on_error=False)
 
     def on_ready(self) -> None:
         """The first frame is on screen: now build and start the runtime (or exit, when benchmarking)."""

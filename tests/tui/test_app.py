@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import json
+import subprocess
+import sys
 
 import pytest
 from textual.widgets import DataTable
@@ -13,6 +16,7 @@ from cryptoterm.tui.commands import palette_commands
 from cryptoterm.tui.context import PendingRuntime, Publish
 from cryptoterm.tui.formatting import fmt_price
 from cryptoterm.tui.messages import MarketUpdated
+from cryptoterm.tui.screens import SCREENS, LazyScreen
 from cryptoterm.tui.screens.dashboard import DashboardScreen
 from cryptoterm.tui.screens.help import HelpScreen
 from cryptoterm.tui.screens.too_small import TooSmallScreen
@@ -393,3 +397,29 @@ async def test_a_setup_error_exits_with_one_line_and_code_2(capsys: pytest.Captu
     printed = capsys.readouterr()
     assert "cryptoterm: /nowhere/db.sqlite: cannot open the database" in printed.out + printed.err
     assert "Traceback" not in printed.out + printed.err
+
+
+def test_screens_are_registered_without_importing_them_until_preloaded() -> None:
+    lazy = [spec.factory.module for spec in SCREENS if isinstance(spec.factory, LazyScreen)]
+    assert lazy
+    script = (
+        "import sys, json\n"
+        "import cryptoterm.tui.app\n"
+        "from cryptoterm.tui.screens import preload_screens\n"
+        f"lazy = {lazy!r}\n"
+        "before = [m in sys.modules for m in lazy]\n"
+        "preload_screens()\n"
+        "print(json.dumps([before, [m in sys.modules for m in lazy]]))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    before, after = json.loads(out)
+    assert not any(before) and all(after)
+
+
+async def test_a_lazily_registered_screen_opens_with_its_key() -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.pause()
+        await pilot.press("h")
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HealthScreen"

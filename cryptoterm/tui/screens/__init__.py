@@ -7,18 +7,42 @@ opened by their parent screen and don't belong in this list.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import cast
 
 from textual.screen import Screen
 
 from cryptoterm.tui.context import TuiSession
 from cryptoterm.tui.screens.dashboard import DashboardScreen
-from cryptoterm.tui.screens.health import HealthScreen
-from cryptoterm.tui.screens.scan_log import ScanLogScreen
-from cryptoterm.tui.screens.setups import SetupsScreen
-from cryptoterm.tui.screens.strategies import StrategiesScreen
-from cryptoterm.tui.screens.symbol import SymbolScreen
+
+
+@dataclass(frozen=True, slots=True)
+class LazyScreen:
+    """A screen factory that imports the screen's module on first use.
+
+    Screens pull in what they show (pandas frames, the scanner, the store); importing all of them up front
+    would delay the first frame by far more than drawing the dashboard takes. The app preloads them in a
+    thread once the runtime is up, so the first visit to a screen doesn't wait either.
+    """
+
+    module: str
+    class_name: str
+
+    def screen_class(self) -> type[Screen[None]]:
+        return cast(type[Screen[None]], getattr(importlib.import_module(self.module), self.class_name))
+
+    def __call__(self, session: TuiSession) -> Screen[None]:
+        factory = cast(Callable[[TuiSession], Screen[None]], self.screen_class())
+        return factory(session)
+
+
+def preload_screens() -> None:
+    """Import every lazily registered screen module (call from a thread)."""
+    for spec in SCREENS:
+        if isinstance(spec.factory, LazyScreen):
+            spec.factory.screen_class()
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,14 +59,40 @@ class ScreenSpec:
 SCREENS: tuple[ScreenSpec, ...] = (
     ScreenSpec("dashboard", "Dashboard", "d", "Watchlist, chart, log and status", DashboardScreen),
     ScreenSpec(
-        "symbol", "Symbol detail", "s", "Chart with EMAs and Bollinger bands, depth ladder, data quality", SymbolScreen
+        "symbol",
+        "Symbol detail",
+        "s",
+        "Chart with EMAs and Bollinger bands, depth ladder, data quality",
+        LazyScreen("cryptoterm.tui.screens.symbol", "SymbolScreen"),
     ),
-    ScreenSpec("setups", "Setups", "u", "Every setup the scanner opened: sort, filter, open the detail", SetupsScreen),
     ScreenSpec(
-        "strategies", "Strategies", "g", "Enable, disable and reload strategies; last scan results", StrategiesScreen
+        "setups",
+        "Setups",
+        "u",
+        "Every setup the scanner opened: sort, filter, open the detail",
+        LazyScreen("cryptoterm.tui.screens.setups", "SetupsScreen"),
     ),
-    ScreenSpec("scan-log", "Scan log", "c", "Every scan: when, how long, hits, new setups and errors", ScanLogScreen),
-    ScreenSpec("health", "Health", "h", "Streams, latency, store and process health", HealthScreen),
+    ScreenSpec(
+        "strategies",
+        "Strategies",
+        "g",
+        "Enable, disable and reload strategies; last scan results",
+        LazyScreen("cryptoterm.tui.screens.strategies", "StrategiesScreen"),
+    ),
+    ScreenSpec(
+        "scan-log",
+        "Scan log",
+        "c",
+        "Every scan: when, how long, hits, new setups and errors",
+        LazyScreen("cryptoterm.tui.screens.scan_log", "ScanLogScreen"),
+    ),
+    ScreenSpec(
+        "health",
+        "Health",
+        "h",
+        "Streams, latency, store and process health",
+        LazyScreen("cryptoterm.tui.screens.health", "HealthScreen"),
+    ),
 )
 
 #: The mode that shows the selected symbol in detail (opened with enter on a watchlist row).
