@@ -24,6 +24,7 @@ from cryptoterm.services.market_feed import MarketFeed
 from cryptoterm.services.snapshots import MarketSnapshot
 from cryptoterm.tui.app import CryptotermApp
 from cryptoterm.tui.context import Publish
+from cryptoterm.tui.screens import HOME, SCREENS
 from cryptoterm.tui.screens.dashboard import DashboardScreen
 from cryptoterm.wiring.options import RunOptions
 
@@ -122,6 +123,8 @@ SHOTS: list[tuple[str, tuple[int, int], list[Step]]] = [
     ("help", SIZE, [_keys("question_mark")]),
     ("command-palette", SIZE, [_keys("ctrl+p"), _keys(*"chart")]),
     ("too-small", (50, 12), []),
+    # every other registered screen, through its own key
+    *((f"screen-{spec.name}", SIZE, [_keys(spec.key)]) for spec in SCREENS if spec.name != HOME and spec.key),
 ]
 
 
