@@ -19,8 +19,9 @@ $(STAMP_DEV): pyproject.toml constraints.txt | $(BIN)/python
 	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
 	touch $@ $(STAMP_RUN)
 
+# The demo runs with the example config, so its six strategies scan the simulated market from the first minute.
 run: $(STAMP_RUN)
-	$(BIN)/cryptoterm --demo
+	$(BIN)/cryptoterm --demo --config config.example.toml
 
 test: $(STAMP_DEV)
 	$(BIN)/ruff check cryptoterm tests bench
