@@ -116,7 +116,7 @@ def stream_cells(health: StreamHealth, now_ms: int, rate: float) -> dict[str, Te
 
 def _kv_table() -> Table:
     table = Table(box=None, show_header=False, expand=True, padding=(0, 1, 0, 0))
-    table.add_column(style="dim", no_wrap=True)
+    table.add_column(style="dim", no_wrap=True, min_width=14)
     table.add_column(no_wrap=True, overflow="ellipsis")
     return table
 
@@ -137,9 +137,9 @@ class HealthScreen(LiveScreen):
     ]
 
     DEFAULT_CSS = """
-    HealthScreen #health-streams { height: auto; max-height: 10; }
-    HealthScreen #health-panels { height: 1fr; }
-    HealthScreen .health-panel { width: 1fr; height: 100%; border: round $primary 40%; padding: 0 1; }
+    HealthScreen #health-streams { height: 1fr; min-height: 4; }
+    HealthScreen #health-panels { height: auto; }
+    HealthScreen .health-panel { width: 1fr; height: auto; min-height: 11; border: round $primary 40%; padding: 0 1; }
     """
 
     def __init__(self, session: TuiSession) -> None:

@@ -60,7 +60,7 @@ def setup_levels(setup: Setup) -> list[PriceLevel]:
 
 def summary_table(setup: Setup) -> Table:
     table = Table(box=None, show_header=False, expand=True, padding=(0, 1, 0, 0))
-    table.add_column(style="dim", no_wrap=True)
+    table.add_column(style="dim", no_wrap=True, min_width=10)
     table.add_column(no_wrap=True, overflow="ellipsis")
     arrow = "▲" if setup.direction == "long" else "▼"
     table.add_row("setup", Text(f"{arrow} {setup.direction} {setup.symbol} {setup.timeframe} · {setup.strategy}"))

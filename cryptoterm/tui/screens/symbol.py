@@ -111,6 +111,9 @@ class SymbolScreen(LiveScreen):
         if changed:
             self.redraw_chart()
 
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.redraw_chart)
+
     def _follow_session(self) -> bool:
         """Show the session's selected symbol (set by the dashboard); True when that is a change."""
         wanted = self.session.selected_symbol or (self.session.symbols[0] if self.session.symbols else "")

@@ -61,6 +61,15 @@ class LadderView:
         return self.spread / self.mid * 10_000 if self.mid and math.isfinite(self.mid) else float("nan")
 
 
+def fit_rows(view: LadderView, height: int) -> LadderView:
+    """The best levels of each side that fit `height` rows (two for the summary, one header, one spread row)."""
+    per_side = (height - 4) // 2
+    if height <= 0 or per_side >= max(len(view.bids), len(view.asks)):
+        return view
+    keep = max(1, per_side)
+    return LadderView(view.symbol, view.bids[:keep], view.asks[:keep], view.spread, view.mid, view.imbalance)
+
+
 def size_bar(qty: float, largest: float, width: int) -> str:
     """A bar of `width` cells at most, proportional to `qty` / `largest` (at least one cell for any size)."""
     if largest <= 0 or qty <= 0 or width <= 0:
@@ -69,11 +78,11 @@ def size_bar(qty: float, largest: float, width: int) -> str:
 
 
 def ladder_summary(view: LadderView) -> Text:
-    """ "spread 0.10 (0.2 bps) · mid 61,000.05 · imb 62% bid" """
+    """ "spread 0.10 (0.2 bps)" over "mid 61,000.05 · imb 62% bid" """
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append("spread ", style="dim")
     text.append(f"{fmt_price(view.spread)} ({fmt_bps(view.spread_bps)} bps)")
-    text.append(" · mid ", style="dim")
+    text.append("\nmid ", style="dim")
     text.append(fmt_price(view.mid))
     text.append(" · imb ", style="dim")
     if math.isnan(view.imbalance):
@@ -131,11 +140,15 @@ class DepthLadder(Static):
         self.border_title = f"Depth · {symbol} · top {self.levels}" if symbol else "Depth"
         self.update(self.render_view(view))
 
+    def on_resize(self) -> None:
+        # How many levels fit depends on the height: repaint the same view at the new size.
+        self.update(self.render_view(self.view))
+
     def render_view(self, view: LadderView | None) -> RenderableType:
         if view is None:
             return Text("syncing…", style="yellow")
         bar_width = max(3, self.content_size.width - 26) if self.content_size.width else 10
-        return Group(ladder_summary(view), ladder_table(view, bar_width))
+        return Group(ladder_summary(view), ladder_table(fit_rows(view, self.content_size.height), bar_width))
 
     @staticmethod
     def rows_shown(view: LadderView) -> Sequence[Level]:

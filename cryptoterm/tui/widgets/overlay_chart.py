@@ -1,6 +1,7 @@
 """A candlestick chart with indicator lines and horizontal price levels (plotext via textual-plotext).
 
-The symbol detail draws EMA fast / slow and Bollinger bands over the candles; the setup detail draws the
+The symbol detail draws EMA fast / slow and Bollinger bands over the candles (named in the title: a plotext
+legend would cover the candles at 80×24); the setup detail draws the
 setup's entry, stop and targets as horizontal lines and marks the signal bar. Indicators come from the
 domain kernels (`cryptoterm.domain.indicators`, tested equal to `ta`) computed over extra warm-up bars, so the
 lines start at the left edge. Like the dashboard chart it draws one candle per column and is told what to
@@ -23,6 +24,7 @@ from cryptoterm.tui.formatting import fmt_bar_time
 AXIS_COLUMNS = 12
 MIN_CAPACITY = 10
 X_LABELS = 5
+LABEL_SPACING = 12
 UP_COLOR = "green"
 DOWN_COLOR = "red"
 
@@ -139,7 +141,6 @@ class OverlayChart(PlotextPlot):
                         [p[1] for p in points],
                         color=overlay.color,
                         marker="braille",
-                        label=overlay.label,
                     )
             for level in self.levels:
                 if math.isfinite(level.price):
@@ -148,9 +149,11 @@ class OverlayChart(PlotextPlot):
                 index = next((i for i, c in enumerate(candles, start=1) if c.open_time == self.marker_time), None)
                 if index is not None:
                     plt.vline(index, "yellow")
-            step = max(1, len(xs) // X_LABELS)
+            # Labels at least LABEL_SPACING columns apart: closer ones collide, and plotext then drops or
+            # shifts one of them in an order that varies between processes.
+            step = max(1, len(xs) // max(1, min(X_LABELS, len(xs) // LABEL_SPACING)))
             tf_ms = timeframe_ms(self.timeframe)
-            ticks = xs[::step]
+            ticks = xs[step // 2 :: step]  # away from the y axis, where plotext may clip the first label
             plt.xticks([float(t) for t in ticks], [fmt_bar_time(candles[t - 1].open_time, tf_ms) for t in ticks])
             plt.xlim(0.5, len(candles) + 0.5)
             self._fit_levels(candles)

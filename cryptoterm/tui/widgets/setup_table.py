@@ -32,6 +32,19 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("size", "Size", 9),
     ("age", "Age", 7),
 )
+#: The columns that fit 80 columns (targets and size are in the detail view).
+COMPACT_COLUMNS: tuple[tuple[str, str, int], ...] = (
+    ("strategy", "Strategy", 11),
+    ("symbol", "Symbol", 9),
+    ("dir", "Dir", 3),
+    ("state", "State", 9),
+    ("entry", "Entry", 10),
+    ("stop", "Stop", 10),
+    ("rr", "R:R", 4),
+    ("age", "Age", 5),
+)
+#: Below this width the table shows `COMPACT_COLUMNS`.
+COMPACT_BELOW = 110
 SORT_KEYS: tuple[str, ...] = tuple(key for key, _, _ in COLUMNS)
 
 STATE_STYLES = {
@@ -64,22 +77,24 @@ def sort_value(setup: Setup, key: str, now_ms: int) -> tuple[int, object]:
     return (1 if missing else 0, 0.0 if missing else value)
 
 
-def setup_cells(setup: Setup, now_ms: int) -> list[Text]:
+def setup_cells(setup: Setup, now_ms: int, *, compact: bool = False) -> list[Text]:
     """The styled cells of one row, in column order (pure)."""
     state_style = STATE_STYLES.get(setup.state, "")
     arrow = "▲" if setup.direction == "long" else "▼"
-    return [
-        Text(setup.strategy, overflow="ellipsis"),
-        Text(setup.symbol, style="bold"),
-        Text(f"{arrow} {setup.direction}", style="green" if setup.direction == "long" else "red"),
-        Text(setup.state, style=state_style),
-        Text(fmt_price(setup.entry), justify="right"),
-        Text(fmt_price(setup.stop), justify="right"),
-        Text(" ".join(fmt_price(t) for t in setup.targets), overflow="ellipsis"),
-        Text(f"{setup.rr:.2f}", justify="right"),
-        Text(f"{setup.size:.4g}", justify="right"),
-        Text(fmt_age(float(now_ms - setup.created_ms)), justify="right"),
-    ]
+    direction_style = "green" if setup.direction == "long" else "red"
+    cells = {
+        "strategy": Text(setup.strategy, overflow="ellipsis"),
+        "symbol": Text(setup.symbol, style="bold"),
+        "dir": Text(arrow if compact else f"{arrow} {setup.direction}", style=direction_style),
+        "state": Text(setup.state, style=state_style, overflow="ellipsis"),
+        "entry": Text(fmt_price(setup.entry), justify="right"),
+        "stop": Text(fmt_price(setup.stop), justify="right"),
+        "targets": Text(" ".join(fmt_price(t) for t in setup.targets), overflow="ellipsis"),
+        "rr": Text(f"{setup.rr:.2f}", justify="right"),
+        "size": Text(f"{setup.size:.4g}", justify="right"),
+        "age": Text(fmt_age(float(now_ms - setup.created_ms)), justify="right"),
+    }
+    return [cells[key] for key, _, _ in (COMPACT_COLUMNS if compact else COLUMNS)]
 
 
 class SetupTable(DataTable[Text]):
@@ -102,10 +117,25 @@ class SetupTable(DataTable[Text]):
         self.strategy_filter = ""
         self.state_filter = ""
         self.now_ms = 0
+        self.compact = False
 
     def on_mount(self) -> None:
-        for key, header, width in COLUMNS:
+        self._add_columns()
+
+    @property
+    def columns_shown(self) -> tuple[tuple[str, str, int], ...]:
+        return COMPACT_COLUMNS if self.compact else COLUMNS
+
+    def _add_columns(self) -> None:
+        self.compact = self.app.size.width < COMPACT_BELOW
+        for key, header, width in self.columns_shown:
             self.add_column(header, key=key, width=width)
+
+    def on_resize(self) -> None:
+        if (self.app.size.width < COMPACT_BELOW) != self.compact:
+            self.clear(columns=True)
+            self._add_columns()
+            self.rebuild()
 
     @property
     def shown(self) -> list[Setup]:
@@ -129,8 +159,8 @@ class SetupTable(DataTable[Text]):
         selected = self.selected
         self.clear()
         for setup in self.shown:
-            self.add_row(*setup_cells(setup, self.now_ms), key=str(setup.id))
-        for key, header, _ in COLUMNS:
+            self.add_row(*setup_cells(setup, self.now_ms, compact=self.compact), key=str(setup.id))
+        for key, header, _ in self.columns_shown:
             marker = (" ▼" if self.descending else " ▲") if key == self.sort_key else ""
             self.columns[ColumnKey(key)].label = Text(header + marker)
         if selected is not None and selected.id is not None:
