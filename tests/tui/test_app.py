@@ -423,3 +423,16 @@ async def test_a_lazily_registered_screen_opens_with_its_key() -> None:
         await pilot.press("h")
         await pilot.pause()
         assert type(app.screen).__name__ == "HealthScreen"
+
+
+async def test_a_short_chart_drops_the_volume_panel() -> None:
+    app = make_app()
+    async with app.run_test(size=(60, 15)) as pilot:
+        await pilot.pause()
+        chart = app.screen.query_one(CandleChart)
+        assert chart.has_class("-no-volume") and not chart.query_one("#volume").display
+        assert chart.query_one("#price").region.height >= 6
+        await pilot.resize_terminal(120, 40)
+        await pilot.pause()
+        await pilot.pause()
+        assert not chart.has_class("-no-volume") and chart.query_one("#volume").region.height >= 3

@@ -22,6 +22,8 @@ from cryptoterm.tui.formatting import fmt_bar_time, fmt_pct, fmt_price
 #: Columns plotext uses for the y-axis labels and frame; what is left holds one candle per column.
 AXIS_COLUMNS = 12
 MIN_CAPACITY = 10
+#: Below this many rows inside the border the volume panel is hidden.
+MIN_HEIGHT_FOR_VOLUME = 12
 X_LABELS = 6
 UP_COLOR = "green"
 DOWN_COLOR = "red"
@@ -57,6 +59,7 @@ class CandleChart(Vertical):
     CandleChart { border: round $primary 60%; border-title-color: $text; border-title-style: bold; }
     CandleChart > #price { height: 3fr; }
     CandleChart > #volume { height: 1fr; min-height: 3; }
+    CandleChart.-no-volume > #volume { display: none; }
     """
 
     def __init__(self, *, ema_period: int = 21, id: str | None = None) -> None:
@@ -74,6 +77,10 @@ class CandleChart(Vertical):
 
     def on_mount(self) -> None:
         self.border_title = chart_title(self.symbol, self.timeframe, self.candles)
+
+    def on_resize(self) -> None:
+        # In a short chart the price panel needs every row: drop the volume panel rather than squash both.
+        self.set_class(self.content_size.height < MIN_HEIGHT_FOR_VOLUME, "-no-volume")
 
     @property
     def capacity(self) -> int:
