@@ -80,7 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_download_arguments(parser: argparse.ArgumentParser) -> None:
-    from cryptoterm.headless.download import add_arguments
+    from cryptoterm.headless.download_args import add_arguments
 
     add_arguments(parser)
 

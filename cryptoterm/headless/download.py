@@ -28,6 +28,7 @@ from cryptoterm.config.schema import AppConfig, ExchangeConfig
 from cryptoterm.domain.gaps import Gap
 from cryptoterm.domain.quality import QualityReport, assess_quality
 from cryptoterm.domain.timeframes import timeframe_ms
+from cryptoterm.headless.download_args import add_arguments as add_arguments
 from cryptoterm.ports.market import HistorySource
 from cryptoterm.services.backfill import Backfiller, BackfillProgress, BackfillResult
 
@@ -43,26 +44,6 @@ _DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M
 
 class UsageError(Exception):
     """A problem with what the user typed; printed as one line, exit code 2."""
-
-
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The `download` subcommand's options."""
-    parser.add_argument(
-        "--symbols",
-        metavar="LIST",
-        help="comma-separated unified symbols, e.g. BTC/USDT,ETH/USDT (default: the [watchlist] symbols)",
-    )
-    parser.add_argument(
-        "--timeframes", metavar="LIST", default="1h", help="comma-separated timeframes, e.g. 1h,1d (default 1h)"
-    )
-    parser.add_argument(
-        "--since",
-        metavar="DATE",
-        help="first bar, UTC: YYYY-MM-DD or YYYY-MM-DDTHH:MM (default: [watchlist].backfill_days ago)",
-    )
-    parser.add_argument("--until", metavar="DATE", help="end (exclusive), UTC (default: the last closed bar)")
-    parser.add_argument("--exchange", metavar="ID", help="ccxt exchange id (default: [exchange].id)")
-    parser.add_argument("--json", action="store_true", dest="download_json", help="print a JSON summary")
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from cryptoterm.domain.timeframes import TIMEFRAMES, timeframe_ms
 from cryptoterm.ports.market import HistorySource, MarketStream, StreamHealth
 from cryptoterm.services.market_feed import MarketFeed
 from cryptoterm.services.snapshots import MarketSnapshot
+from cryptoterm.wiring.errors import SetupError
 from cryptoterm.wiring.options import RunOptions
 from cryptoterm.wiring.paths import resolve_db_path
 
@@ -70,10 +71,6 @@ def _build_demo_market(
             minutes = sim.candles(symbol, "1m", bucket, now) if step > 60_000 else []
             series[symbol, timeframe] = (closed, fold_forming(bucket, minutes))
     return sim, series
-
-
-class SetupError(Exception):
-    """The runtime cannot be built as configured; the message is one line for the user."""
 
 
 def _wall_ms() -> int:
