@@ -26,3 +26,13 @@ def _heavy_modules_after(argv: list[str]) -> list[str]:
 def test_headless_commands_never_import_textual_or_ccxt_up_front() -> None:
     """--scan-once and download import their modules without the UI; ccxt is imported only when used."""
     assert _heavy_modules_after(["--scan-once", "--offline"]) == []
+
+
+def test_tui_first_frame_does_not_wait_for_pandas_apprise_or_ccxt() -> None:
+    """The app module is what runs before the first frame; data libraries load in threads afterwards."""
+    probe = (
+        "import sys, cryptoterm.cli, cryptoterm.tui.app\n"
+        "print(','.join(m for m in ('pandas', 'apprise', 'ccxt', 'sqlite_utils') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True).stdout.strip()
+    assert out == ""

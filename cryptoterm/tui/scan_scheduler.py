@@ -12,17 +12,20 @@ from __future__ import annotations
 
 import logging
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App
 from textual.message import Message
 from textual.timer import Timer
 
-from cryptoterm.services.scanner import ScanReport
-from cryptoterm.services.setup_tracker import TrackedChange
 from cryptoterm.tui.context import TuiSession
 from cryptoterm.tui.messages import ScanFinished, ScanStarted, SetupsChanged
-from cryptoterm.wiring.scanning import Scanning
+
+if TYPE_CHECKING:
+    # Types only: importing the scanner pulls in pandas and apprise, which the first frame must not wait for.
+    from cryptoterm.services.scanner import ScanReport
+    from cryptoterm.services.setup_tracker import TrackedChange
+    from cryptoterm.wiring.scanning import Scanning
 
 log = logging.getLogger(__name__)
 
