@@ -116,6 +116,8 @@ class ScanReport:
     new_setups: tuple[Setup, ...]
     errors: tuple[ScanError, ...]
     duplicates: tuple[str, ...] = field(default_factory=tuple)
+    #: Market regime at the reference symbol's last closed bar ("" when its candles are missing).
+    regime: str = ""
 
     @property
     def duration_ms(self) -> int:
@@ -287,6 +289,11 @@ class Scanner:
         )
         if errors and self._notifications is not None:
             self._notifications.emit(error_message(origin, [e.as_dict() for e in errors]))
+        try:
+            regime = self.current_regime()
+        except Exception as exc:
+            log.warning("regime of %s unavailable: %s", self._config.regime.symbol, _describe(exc))
+            regime = ""
         log.info(
             "%s scan: %d strategies, %d symbols, %d hits, %d new setups, %d errors in %d ms",
             origin,
@@ -308,6 +315,7 @@ class Scanner:
             new_setups=tuple(created),
             errors=tuple(errors),
             duplicates=tuple(duplicates),
+            regime=regime,
         )
 
     # -- one strategy, one symbol -------------------------------------------------------------------------
@@ -394,6 +402,14 @@ class Scanner:
             log.warning("could not re-check %s %s: %s", setup.strategy, setup.symbol, _describe(exc))
             return None
         return bool(signal[-1]) if signal.size else None
+
+    def current_regime(self) -> str:
+        """The market regime at the reference symbol's last closed bar ("" when its candles are missing)."""
+        cfg = self._config.regime
+        found = self._regime_labels(cfg, self._clock.now_ms() - timeframe_ms(cfg.timeframe) + 1)
+        if found is None or len(found[1]) == 0:
+            return ""
+        return str(found[1][-1])
 
     def _regime_for(
         self,

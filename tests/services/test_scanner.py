@@ -194,6 +194,7 @@ def test_regime_filter_uses_the_reference_symbol(store: SqliteStore, shared_data
     miss = strategy("other-regime", when=(f"regime in ({other})",))
     report = make_scanner(store, [hit, miss], now, default=["ETH/USDT"]).scan()
     assert [s.strategy for s in report.new_setups] == ["in-regime"]
+    assert report.regime == label  # what the status bar shows
 
 
 def test_concurrent_scans_are_serialised(store: SqliteStore, shared_data: Path) -> None:
