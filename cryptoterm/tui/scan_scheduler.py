@@ -36,6 +36,12 @@ BAR_CLOSE_DELAY_S = 1.5
 def scanning_of(session: TuiSession) -> Scanning | None:
     """The runtime's scanning part, if the runtime has one (replays and test fakes may not)."""
     found = getattr(session.runtime, "scanning", None)
+    if found is None:
+        return None
+    # Imported here, not at module level: the scanner's stack must not delay the first frame. By the time a
+    # runtime has scanning, its module is loaded and this import is a dictionary lookup.
+    from cryptoterm.wiring.scanning import Scanning
+
     return found if isinstance(found, Scanning) else None
 
 

@@ -103,9 +103,9 @@ async def test_quality_report_covers_1m_and_1h(tmp_path: Path) -> None:
         one_minute = panel.reports[0]
         assert one_minute.symbol == "BTC/USDT" and one_minute.rows == 1439  # the forming bar is not data yet
         assert one_minute.holes == () and one_minute.duplicates == 0
-        # Judged on the feed's clock: the fake's last closed bar ended 60 s before it, over [quality].stale_after_s.
-        assert one_minute.last_bar_age_ms == 60_000 and one_minute.stale
-        assert "last bar closed 60s ago" in one_minute.issues
+        # Judged on the feed's clock: the last closed bar ended 60 s before it, within one bar + stale_after_s.
+        assert one_minute.last_bar_age_ms == 60_000 and not one_minute.stale
+        assert one_minute.issues == () and one_minute.score == 100.0
         assert panel.reports[1].stale is False  # 1h bars are judged against two bar lengths
 
 
@@ -152,3 +152,15 @@ def test_ladder_rendering_shows_levels_bars_and_summary() -> None:
     assert prices == [fmt_price(102.0), fmt_price(101.0), "─ spread ─", fmt_price(99.0), fmt_price(98.0)]
     assert math.isclose(view.spread_bps, 200.0)
     assert DepthLadder.rows_shown(view) == ((102.0, 8.0), (101.0, 1.0), (99.0, 2.0), (98.0, 4.0))
+
+
+def test_a_1m_series_is_stale_only_after_a_bar_plus_the_configured_delay() -> None:
+    from cryptoterm.tui.widgets.quality_panel import assess_series, quality_text
+
+    candles = [c for c in FakeFeed(["BTC/USDT"], minutes=120).candles("BTC/USDT", "1m", 200) if c.closed]
+    last_close = candles[-1].open_time + 60_000
+    (fresh,) = assess_series("BTC/USDT", [("1m", candles)], last_close + 89_000, spike_sigma=8.0, stale_after_ms=30_000)
+    (stale,) = assess_series("BTC/USDT", [("1m", candles)], last_close + 91_000, spike_sigma=8.0, stale_after_ms=30_000)
+    assert not fresh.stale and stale.stale
+    assert "last bar closed 91s ago" in quality_text([stale]).plain
+    assert "no issues" in quality_text([fresh]).plain

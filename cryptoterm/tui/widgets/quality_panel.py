@@ -10,6 +10,7 @@ from textual.widgets import Static
 
 from cryptoterm.domain.market import Candle
 from cryptoterm.domain.quality import QualityReport, assess_quality
+from cryptoterm.domain.timeframes import timeframe_ms
 
 
 def candles_frame(candles: Sequence[Candle]) -> pd.DataFrame:
@@ -35,7 +36,12 @@ def assess_series(
     spike_sigma: float,
     stale_after_ms: int | None,
 ) -> list[QualityReport]:
-    """One report per (timeframe, candles); staleness is judged against `now_ms` (the feed's clock)."""
+    """One report per (timeframe, candles); staleness is judged against `now_ms` (the feed's clock).
+
+    Only closed bars count, and the newest closed bar is up to one bar length old by nature, so a series is
+    stale when its last bar closed more than one bar length plus `stale_after_ms` ago (for 1m bars; larger
+    timeframes use the domain default of two bar lengths).
+    """
     return [
         assess_quality(
             candles_frame(candles),
@@ -43,7 +49,9 @@ def assess_series(
             symbol=symbol,
             now_ms=now_ms,
             spike_sigma=spike_sigma,
-            stale_after_ms=stale_after_ms if timeframe == "1m" else None,
+            stale_after_ms=timeframe_ms(timeframe) + stale_after_ms
+            if timeframe == "1m" and stale_after_ms is not None
+            else None,
         )
         for timeframe, candles in series
     ]

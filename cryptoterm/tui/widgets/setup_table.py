@@ -17,20 +17,20 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
 from cryptoterm.domain.setups import Setup
-from cryptoterm.tui.formatting import fmt_age, fmt_price
+from cryptoterm.tui.formatting import fmt_abbrev, fmt_age, fmt_price
 
 #: (column key, header, width)
 COLUMNS: tuple[tuple[str, str, int], ...] = (
-    ("strategy", "Strategy", 16),
+    ("strategy", "Strategy", 13),
     ("symbol", "Symbol", 10),
-    ("dir", "Dir", 5),
+    ("dir", "Dir", 7),
     ("state", "State", 13),
-    ("entry", "Entry", 11),
-    ("stop", "Stop", 11),
-    ("targets", "Targets", 20),
-    ("rr", "R:R", 5),
-    ("size", "Size", 9),
-    ("age", "Age", 7),
+    ("entry", "Entry", 10),
+    ("stop", "Stop", 10),
+    ("targets", "Targets", 17),
+    ("rr", "R:R", 4),
+    ("size", "Size", 8),
+    ("age", "Age", 6),
 )
 #: The columns that fit 80 columns (targets and size are in the detail view).
 COMPACT_COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -91,7 +91,7 @@ def setup_cells(setup: Setup, now_ms: int, *, compact: bool = False) -> list[Tex
         "stop": Text(fmt_price(setup.stop), justify="right"),
         "targets": Text(" ".join(fmt_price(t) for t in setup.targets), overflow="ellipsis"),
         "rr": Text(f"{setup.rr:.2f}", justify="right"),
-        "size": Text(f"{setup.size:.4g}", justify="right"),
+        "size": Text(fmt_abbrev(setup.size) if setup.size >= 1000 else f"{setup.size:.4g}", justify="right"),
         "age": Text(fmt_age(float(now_ms - setup.created_ms)), justify="right"),
     }
     return [cells[key] for key, _, _ in (COMPACT_COLUMNS if compact else COLUMNS)]
