@@ -2,31 +2,38 @@
 
 The market is the built-in simulated one with a fixed seed and start time; it is stepped a fixed number of
 batches before the app starts and then held still (the clock is the simulated clock, frozen), so the same
-commit always produces the same pictures. Screens are shot at 120×40, plus the dashboard at 80×24 and the
-too-small notice at 50×12.
+commit always produces the same pictures. Screens are shot at 120×40, plus the dashboard, the symbol detail
+and the setups list at 80×24 and the too-small notice at 50×12. A store in a temporary directory and the
+scanner over it (three strategies, history seeded from the market) fill the scanner screens.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import sys
+import tempfile
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import msgspec
 from textual.pilot import Pilot
 
 from cryptoterm.adapters.sim import SimulatedMarket
-from cryptoterm.config.schema import AppConfig, DemoConfig
+from cryptoterm.adapters.store import SqliteStore
+from cryptoterm.config.schema import AppConfig, DemoConfig, LevelsConfig, ScannerConfig, StrategyConfig, UniverseConfig
 from cryptoterm.domain.market import Candle
 from cryptoterm.services.market_feed import MarketFeed
+from cryptoterm.services.order_books import OrderBooks
 from cryptoterm.services.snapshots import MarketSnapshot
 from cryptoterm.tui.app import CryptotermApp
 from cryptoterm.tui.context import Publish
-from cryptoterm.tui.screens import HOME, SCREENS
+from cryptoterm.tui.screens import HOME, SCREENS, health
 from cryptoterm.tui.screens.dashboard import DashboardScreen
 from cryptoterm.wiring.options import RunOptions
+from cryptoterm.wiring.scanning import Scanning
 
 OUT_DIR = Path(__file__).resolve().parent.parent / "screenshots"
 START_MS = 1_723_161_600_000  # 2024-08-09 00:00 UTC
@@ -64,11 +71,17 @@ class FrozenDemoFeed:
     def candles(self, symbol: str, timeframe: str, limit: int) -> list[Candle]:
         return self.inner.candles(symbol, timeframe, limit)
 
+    @property
+    def books(self) -> OrderBooks:
+        return self.inner.books
+
     def stop(self) -> None:
         self._hold.set()
 
 
 class FrozenDemoRuntime:
+    """The frozen feed plus a store in a temporary directory and the scanner over it (seeded from the market)."""
+
     mode = "demo"
     exchange = "sim"
 
@@ -76,26 +89,81 @@ class FrozenDemoRuntime:
         demo = DemoConfig(seed=SEED, symbols=20, speed=0.0, history_days=3, trades_per_second=200.0)
         sim = SimulatedMarket(demo, START_MS, clock=lambda: START_MS)
         self.feed = FrozenDemoFeed(sim, publish)
+        self._tmp = tempfile.TemporaryDirectory(prefix="cryptoterm-shots-")
+        self.store = SqliteStore(Path(self._tmp.name) / "cryptoterm.db", batch_ms=0)
+        self.scanning = Scanning(
+            config, self.store, "sim", sim, history=sim, default_symbols=sim.symbols, demo_history=sim
+        )
 
     async def start(self) -> None:
+        await self.feed.sim.subscribe(self.feed.sim.symbols[:DEPTH_SYMBOLS])
         await self.feed.prepare()
+        await self.scanning.start()
+        await self.scanning.wait_ready()
 
     async def close(self) -> None:
         self.feed.stop()
+        self.scanning.close()
+        self.store.close()
+        self._tmp.cleanup()
+
+
+#: Symbols whose order books stream (the symbol detail's depth ladder).
+DEPTH_SYMBOLS = 5
+#: Strategies for the scanner screens: two that fire on the simulated minutes, one that rarely does.
+STRATEGIES = [
+    StrategyConfig(
+        name="ema-trend",
+        timeframe="1m",
+        description="Close above a rising 50-bar EMA.",
+        when=["close > ema(50)", "ema(50) > ema(50)[5]"],
+        levels=LevelsConfig(entry="close", stop="close - 2 * atr(14)", targets=["2R", "3R"]),
+        universe=UniverseConfig(symbols=["BTC/USDT", "ETH/USDT", "SOL/USDT", "BNB/USDT", "XRP/USDT", "ADA/USDT"]),
+    ),
+    StrategyConfig(
+        name="bb-fade-short",
+        timeframe="1m",
+        direction="short",
+        description="Short a close above the upper Bollinger band.",
+        when=["close > bb.upper(20, 2)"],
+        levels=LevelsConfig(entry="close", stop="close + 1.5 * atr(14)", targets=["bb.mid(20, 2)"]),
+    ),
+    StrategyConfig(
+        name="rsi-pullback",
+        timeframe="1h",
+        enabled=False,
+        description="Oversold pullback in an uptrend.",
+        when=["rsi(14) < 30", "close > ema(200)"],
+    ),
+]
 
 
 def _app() -> CryptotermApp:
     def build(config: AppConfig, options: RunOptions, publish: Publish) -> FrozenDemoRuntime:
         return FrozenDemoRuntime(config, publish)
 
-    config = AppConfig()
+    config = msgspec.structs.replace(
+        AppConfig(), strategy=STRATEGIES, scanner=ScannerConfig(interval_s=0.0, on_candle_close=False, history_bars=300)
+    )
     return CryptotermApp(config, RunOptions(mode="demo"), build_runtime=build)
 
 
+def _hold_machine_figures() -> None:
+    """The health screen's process figures, measured latency and stream rates depend on the machine and the
+    moment; the pictures show fixed values for them so that they only change when the code does."""
+    health.process_stats = lambda: health.ProcessStats(180 * 1024 * 1024, 3_600.0, 14)
+    health.median = lambda values: 2.0
+    health.HealthScreen._measure_rates = lambda self, snapshot: None  # type: ignore[method-assign]
+    # Log lines carry wall-clock times (and the scanner's own timings): keep the scanner's INFO lines out.
+    for name in ("cryptoterm.wiring.scanning", "cryptoterm.services.scanner"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
 async def _settle(pilot: Pilot[Any]) -> None:
-    for _ in range(20):
+    for _ in range(200):
         await pilot.pause(0.05)
-        if pilot.app.session.snapshot is not None:  # type: ignore[attr-defined]
+        app: Any = pilot.app
+        if app.session.snapshot is not None and app.scans.scans_started and not app.scans.running:
             break
     await pilot.pause()
     screen = pilot.app.screen
@@ -123,6 +191,9 @@ SHOTS: list[tuple[str, tuple[int, int], list[Step]]] = [
     ("help", SIZE, [_keys("question_mark")]),
     ("command-palette", SIZE, [_keys("ctrl+p"), _keys(*"chart")]),
     ("too-small", (50, 12), []),
+    ("symbol-detail-80x24", (80, 24), [_keys("enter")]),
+    ("setup-detail", SIZE, [_keys("u"), _keys("enter")]),
+    ("setups-80x24", (80, 24), [_keys("u")]),
     # every other registered screen, through its own key
     *((f"screen-{spec.name}", SIZE, [_keys(spec.key)]) for spec in SCREENS if spec.name != HOME and spec.key),
 ]
@@ -141,6 +212,7 @@ async def shoot(name: str, size: tuple[int, int], steps: list[Step], out_dir: Pa
 
 async def main_async(out_dir: Path) -> list[Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
+    _hold_machine_figures()
     return [await shoot(name, size, steps, out_dir) for name, size, steps in SHOTS]
 
 
