@@ -98,6 +98,22 @@ class MarketFeed:
         """Set the stream once the runtime has built it (construction of the feed stays cheap)."""
         self.stream = stream
 
+    async def watch(self, symbol: str) -> bool:
+        """Add `symbol` to the watchlist and subscribe the stream to it; False when it is already watched."""
+        if symbol in self.symbols:
+            return False
+        await self.stream.subscribe([symbol])
+        self.symbols.append(symbol)
+        return True
+
+    async def unwatch(self, symbol: str) -> bool:
+        """Remove `symbol` from the watchlist and unsubscribe the stream; False when it was not watched."""
+        if symbol not in self.symbols:
+            return False
+        self.symbols.remove(symbol)
+        await self.stream.unsubscribe([symbol])
+        return True
+
     def on_reconnected(self, listener: ReconnectListener) -> None:
         """Register a callback for stream gap markers (the runtime backfills the gap over REST)."""
         self._reconnect_listeners.append(listener)

@@ -4,6 +4,7 @@ together. See the package docstring for what is cheap (construction) and what is
 from __future__ import annotations
 
 import asyncio
+import difflib
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -204,14 +205,19 @@ class Runtime:
                 self.feed.add_history(symbol, timeframe, candles)
 
     async def _backfill_watchlist(self, since_ms: int | None = None, until_ms: int | None = None) -> None:
-        """Fetch what the store is missing for the watchlist, then show it. Errors are logged, never fatal."""
+        await self._backfill_symbols(list(self.feed.symbols), since_ms, until_ms)
+
+    async def _backfill_symbols(
+        self, symbols: list[str], since_ms: int | None = None, until_ms: int | None = None
+    ) -> None:
+        """Fetch what the store is missing for `symbols`, then show it. Errors are logged, never fatal."""
         from cryptoterm.services.backfill import Backfiller
 
         assert self.history is not None
         backfiller = Backfiller(self.history, self.store, self.exchange)
         now = _wall_ms()
         start = since_ms if since_ms is not None else now - int(self.config.watchlist.backfill_days * 86_400_000)
-        for symbol in self.feed.symbols:
+        for symbol in symbols:
             for timeframe in ("1m", "1h", "4h", "1d"):
                 step = timeframe_ms(timeframe)
                 begin = max(start - step, now - CHART_HISTORY_BARS * step) if since_ms is None else start - step
@@ -225,6 +231,52 @@ class Runtime:
                         self.store.read_candles, self.exchange, symbol, timeframe, since_ms=begin
                     )
                     self.feed.add_history(symbol, timeframe, candles)
+
+    async def add_symbol(self, symbol: str) -> None:
+        """Watch one more symbol: check the market exists, load its history, then subscribe the stream.
+
+        Raises `ValueError` with a one-line message for a symbol this market does not list.
+        """
+        symbol = symbol.strip().upper()
+        if symbol in self.feed.symbols:
+            return
+        if self.history is None:
+            raise ValueError(f"{symbol}: symbols cannot be added to a replay")
+        known = {m.symbol for m in await self.history.markets()}
+        if symbol not in known:
+            close = difflib.get_close_matches(symbol, sorted(known), n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise ValueError(f"{symbol}: not listed on {self.exchange}{hint}")
+        if self.mode == "demo":
+            await asyncio.to_thread(self._load_demo_symbol, symbol)
+        else:
+            await asyncio.to_thread(self._load_stored_symbol, symbol)
+        await self.feed.watch(symbol)
+        log.info("watching %s", symbol)
+        if self.mode == "live":
+            self._spawn(self._backfill_symbols([symbol]), f"backfill {symbol}")
+
+    async def remove_symbol(self, symbol: str) -> None:
+        """Stop watching `symbol` (its stored candles stay)."""
+        if await self.feed.unwatch(symbol):
+            log.info("no longer watching %s", symbol)
+
+    def _load_demo_symbol(self, symbol: str) -> None:
+        sim = self.history
+        assert sim is not None and hasattr(sim, "candles")
+        now = self.now_ms()
+        for timeframe in TIMEFRAMES:
+            step = timeframe_ms(timeframe)
+            closed = sim.candles(symbol, timeframe, now - CHART_HISTORY_BARS * step, now)
+            self.feed.add_history(symbol, timeframe, closed)
+
+    def _load_stored_symbol(self, symbol: str) -> None:
+        now = _wall_ms()
+        for timeframe in TIMEFRAMES:
+            since = now - CHART_HISTORY_BARS * timeframe_ms(timeframe)
+            self.feed.add_history(
+                symbol, timeframe, self.store.read_candles(self.exchange, symbol, timeframe, since_ms=since)
+            )
 
     def _on_reconnected(self, event: Reconnected) -> None:
         if self.history is None or self.mode != "live":

@@ -29,6 +29,7 @@ class FakeStream:
 
     def __init__(self, batches: list[list[MarketEvent]]) -> None:
         self._batches = batches
+        self.control: list[tuple[str, tuple[str, ...]]] = []
 
     async def batches(self) -> AsyncIterator[Sequence[MarketEvent]]:
         for batch in self._batches:
@@ -36,10 +37,10 @@ class FakeStream:
             await asyncio.sleep(0)
 
     async def subscribe(self, symbols: Sequence[str]) -> None:
-        return None
+        self.control.append(("subscribe", tuple(symbols)))
 
     async def unsubscribe(self, symbols: Sequence[str]) -> None:
-        return None
+        self.control.append(("unsubscribe", tuple(symbols)))
 
     def health(self) -> list[StreamHealth]:
         return [StreamHealth(name="fake", state="connected")]
@@ -185,3 +186,15 @@ async def test_live_grace_keeps_a_bar_open_for_slightly_late_trades() -> None:
     (bar,) = feed.candles("BTC/USDT", "1m", 5)
     assert bar.closed and bar.trades == 3 and bar.close == 101.0
     assert feed.stats().late_trades == 0
+
+
+async def test_watchlist_changes_subscribe_and_unsubscribe_the_stream() -> None:
+    stream = FakeStream([])
+    feed = MarketFeed(stream, exchange="t", mode="live", symbols=["BTC/USDT"], clock=lambda: T0)
+    assert await feed.watch("ETH/USDT") is True
+    assert await feed.watch("ETH/USDT") is False  # already watched: no second subscription
+    assert await feed.unwatch("BTC/USDT") is True
+    assert await feed.unwatch("BTC/USDT") is False
+    assert feed.symbols == ["ETH/USDT"]
+    assert stream.control == [("subscribe", ("ETH/USDT",)), ("unsubscribe", ("BTC/USDT",))]
+    assert [t.symbol for t in feed.snapshot().tickers] == ["ETH/USDT"]

@@ -78,3 +78,20 @@ async def test_replay_of_real_recording_drives_the_feed(tmp_path: Path, shared_d
     assert book is not None and book.best_bid() is not None
     minutes = runtime.feed.candles("BTC/USDT", "1m", 100)
     assert 5 <= len(minutes) <= 8  # 23:54:15 → 23:59:59 spans six minute buckets
+
+
+async def test_demo_symbols_can_be_removed_and_added_back_with_history(tmp_path: Path) -> None:
+    config = _config(symbols=4, history_days=2, speed=0.0)
+    runtime = build_runtime(config, RunOptions(mode="demo", db_path=str(tmp_path / "w.db")))
+    await runtime.start()
+    try:
+        symbol = runtime.feed.symbols[-1]
+        await runtime.remove_symbol(symbol)
+        assert symbol not in runtime.feed.symbols
+        await runtime.add_symbol(symbol.lower())
+        assert runtime.feed.symbols[-1] == symbol
+        assert len(runtime.feed.candles(symbol, "1h", 100)) >= 40
+        with pytest.raises(ValueError, match=r"BTC/USDX: not listed on sim \(did you mean BTC/USDT\?\)"):
+            await runtime.add_symbol("BTC/USDX")
+    finally:
+        await runtime.close()
