@@ -102,7 +102,7 @@ async def test_reload_with_a_broken_file_shows_the_error_and_keeps_running(tmp_p
         await settle(pilot, lambda: screen.reloads >= 1)
         trend = by_name(screen)["trend"]
         assert trend.loaded and "emma" in trend.error and "config.toml" in trend.error
-        assert screen.table.get_row("trend")[4].plain == "old rules"
+        assert screen.table.get_row("trend")[3].plain == "old rules"
         detail = static_text(screen.query_one("#strategies-detail"))
         assert "emma" in detail and "previously loaded version keeps running" in detail
         running = runtime_of(app).scanning.running()
@@ -120,7 +120,7 @@ async def test_reload_with_a_broken_file_shows_the_error_and_keeps_running(tmp_p
         await pilot.press("r")
         await settle(pilot, lambda: screen.reloads >= 3)
         assert by_name(screen)["trend"].error == ""
-        assert screen.table.get_row("trend")[4].plain == "ok"
+        assert screen.table.get_row("trend")[3].plain == "ok"
         assert "Reload failed" not in static_text(screen.query_one("#strategies-detail"))
         assert [t.text for t in runtime_of(app).scanning.running()[0].terms] == ["close > sma(5)"]
 
@@ -135,7 +135,7 @@ async def test_a_strategy_that_never_compiled_cannot_be_enabled(tmp_path: Path) 
         await settle(pilot, lambda: screen.reloads >= 1)
         dip2 = by_name(screen)["dip2"]
         assert not dip2.loaded and dip2.error
-        assert screen.table.get_row("dip2")[4].plain == "error"
+        assert screen.table.get_row("dip2")[3].plain == "error"
         await pilot.press("down", "space")
         await pilot.pause()
         assert not by_name(screen)["dip2"].enabled

@@ -139,8 +139,13 @@ class HealthScreen(LiveScreen):
     DEFAULT_CSS = """
     HealthScreen #health-streams { height: 1fr; min-height: 4; }
     HealthScreen #health-panels { height: auto; }
-    HealthScreen .health-panel { width: 1fr; height: auto; min-height: 11; border: round $primary 40%; padding: 0 1; }
+    HealthScreen .health-panel { width: 1fr; height: auto; border: round $primary 40%; padding: 0 1; }
+    HealthScreen.-wide .health-panel { min-height: 11; }
+    HealthScreen.-narrow #health-panels { layout: grid; grid-size: 2; grid-rows: auto; }
     """
+
+    #: Below 110 columns the three panels take two columns (feed and store side by side, process under them).
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (110, "-wide")]  # noqa: RUF012 (typed by Screen)
 
     def __init__(self, session: TuiSession) -> None:
         super().__init__(session, name="health", id="health")

@@ -27,14 +27,13 @@ from cryptoterm.wiring.scanning import ReloadResult, StrategyStatus
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("on", "On", 3),
-    ("name", "Strategy", 22),
-    ("tf", "TF", 4),
-    ("dir", "Dir", 6),
-    ("status", "Status", 10),
-    ("last", "Last scan", 19),
-    ("hits", "Hits", 5),
+    ("name", "Strategy", 18),
+    ("tf", "TF", 5),
+    ("status", "Status", 9),
+    ("last", "Last scan", 14),
+    ("hits", "Hits", 4),
     ("new", "New", 4),
-    ("errors", "Errs", 5),
+    ("errors", "Errs", 4),
 )
 
 
@@ -50,10 +49,12 @@ def strategy_cells(status: StrategyStatus) -> list[Text]:
     return [
         Text("●" if status.enabled else "○", style="green" if status.enabled else "dim"),
         Text(status.name, style="bold" if status.enabled else "dim"),
-        Text(status.timeframe),
-        Text(status.direction, style="green" if status.direction == "long" else "red"),
+        Text.assemble(
+            f"{status.timeframe} ",
+            ("▲" if status.direction == "long" else "▼", "green" if status.direction == "long" else "red"),
+        ),
         state,
-        Text(fmt_clock(run.finished_ms) if run else "–", style="" if run else "dim"),
+        Text(fmt_clock(run.finished_ms)[5:] if run else "–", style="" if run else "dim"),
         Text(str(run.hits) if run else "–", justify="right"),
         Text(str(run.new_setups) if run else "–", justify="right"),
         Text(str(run.errors) if run else "–", justify="right", style="red" if run and run.errors else ""),
