@@ -220,29 +220,7 @@ def quality_row(exchange: str, report: QualityReport, checked_ms: int) -> Qualit
     """A `quality_metrics` row from a quality report."""
     from cryptoterm.adapters.store import QualityMetricsRow
 
-    return QualityMetricsRow(
-        exchange=exchange,
-        symbol=report.symbol,
-        timeframe=report.timeframe,
-        checked_ms=checked_ms,
-        bars=report.rows,
-        gaps=len(report.holes) + len(report.outages),
-        missing_bars=report.missing_bars,
-        outages=len(report.outages),
-        duplicates=report.duplicates,
-        out_of_order=report.out_of_order,
-        ohlc_violations=report.ohlc_violations,
-        spikes=report.spikes,
-        stale_s=None,
-        score=report.score,
-        detail={
-            "outages": [[g.start_ms, g.end_ms, g.missing] for g in report.outages],
-            "holes": [[g.start_ms, g.end_ms, g.missing] for g in report.holes],
-            "spike_times": list(report.spike_times[:50]),
-            "invalid_bars": report.invalid_bars,
-            "issues": list(report.issues),
-        },
-    )
+    return QualityMetricsRow.from_report(exchange, report, checked_ms)
 
 
 def _iso(ms: int) -> str:

@@ -17,6 +17,7 @@ from cryptoterm.domain.market import Candle, Reconnected
 from cryptoterm.domain.timeframes import TIMEFRAMES, timeframe_ms
 from cryptoterm.ports.market import HistorySource, MarketStream, StreamHealth
 from cryptoterm.services.market_feed import MarketFeed
+from cryptoterm.services.quality_monitor import QualityMonitor
 from cryptoterm.services.snapshots import MarketSnapshot
 from cryptoterm.wiring.errors import SetupError
 from cryptoterm.wiring.options import RunOptions
@@ -113,6 +114,8 @@ class Runtime:
         )
         self.feed.on_reconnected(self._on_reconnected)
         self._background: set[asyncio.Task[None]] = set()
+        #: Periodic data-quality checks of the watched series (stored in `quality_metrics`).
+        self.quality = QualityMonitor(self.feed, store, self.exchange, config.quality, self.now_ms)
         #: Scanner, setup tracker and notifier (demo and live; built in `start()`).
         self.scanning: Scanning | None = None
 
@@ -128,6 +131,8 @@ class Runtime:
             self._start_replay()
         else:
             await self._start_live()
+        if self.mode != "replay":
+            self._spawn(self.quality.run(), "data quality")
         if self.mode != "replay":
             await self._start_scanning()
 

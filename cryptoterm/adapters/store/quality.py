@@ -15,6 +15,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from cryptoterm.adapters.store.writes import check_series_key
+from cryptoterm.domain.quality import QualityReport
 
 QUALITY_TABLE = "quality_metrics"
 QUALITY_PK = ("exchange", "symbol", "timeframe")
@@ -45,6 +46,33 @@ class QualityMetricsRow:
         record = {f.name: getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "detail"}
         record["detail_json"] = json.dumps(dict(self.detail), sort_keys=True, allow_nan=False)
         return record
+
+    @classmethod
+    def from_report(cls, exchange: str, report: QualityReport, checked_ms: int) -> QualityMetricsRow:
+        """The row for a domain quality report (download, and the running app's periodic checks)."""
+        return cls(
+            exchange=exchange,
+            symbol=report.symbol,
+            timeframe=report.timeframe,
+            checked_ms=checked_ms,
+            bars=report.rows,
+            gaps=len(report.holes) + len(report.outages),
+            missing_bars=report.missing_bars,
+            outages=len(report.outages),
+            duplicates=report.duplicates,
+            out_of_order=report.out_of_order,
+            ohlc_violations=report.ohlc_violations,
+            spikes=report.spikes,
+            stale_s=report.last_bar_age_ms / 1000 if report.stale and report.last_bar_age_ms is not None else None,
+            score=report.score,
+            detail={
+                "outages": [[g.start_ms, g.end_ms, g.missing] for g in report.outages],
+                "holes": [[g.start_ms, g.end_ms, g.missing] for g in report.holes],
+                "spike_times": list(report.spike_times[:50]),
+                "invalid_bars": report.invalid_bars,
+                "issues": list(report.issues),
+            },
+        )
 
     @classmethod
     def from_record(cls, record: Mapping[str, Any]) -> QualityMetricsRow:
