@@ -48,7 +48,8 @@ def test_a_hole_is_found_stored_and_lowers_the_score(tmp_path: Path) -> None:
 def test_clean_fresh_series_scores_full_and_a_quiet_feed_is_stale() -> None:
     bars = _bars(200)
     last_close = T0 + 200 * MINUTE
-    fresh = QualityMonitor(Series(bars), None, "sim", QualityConfig(stale_after_s=30), clock=lambda: last_close + 5_000)
+    config = QualityConfig(stale_after_s=30)
+    fresh = QualityMonitor(Series(bars), None, "sim", config, clock=lambda: last_close + 5_000)
     (report,) = fresh.check()
     assert report.score == 100 and not report.stale
     quiet = QualityMonitor(
