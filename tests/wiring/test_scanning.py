@@ -6,18 +6,24 @@ from __future__ import annotations
 import asyncio
 import logging
 import textwrap
+from collections.abc import Sequence
 from pathlib import Path
 
 import msgspec
+import pandas as pd
 import pytest
 
+from cryptoterm.adapters.clock import FrozenClock
+from cryptoterm.adapters.store.candles import SqliteStore
 from cryptoterm.config import AppConfig, default_config
 from cryptoterm.config.loader import load_config_file
 from cryptoterm.config.schema import LevelsConfig, NotifyConfig, StrategyConfig, UniverseConfig
+from cryptoterm.domain.market import Candle, DepthSnapshot, SymbolInfo, TickerStats
 from cryptoterm.wiring import Runtime, build_runtime
 from cryptoterm.wiring.options import RunOptions
 from cryptoterm.wiring.scanning import Scanning
 from tests.loopback.notify_receiver import NotifyReceiver
+from tests.services.test_scanner_data import candles_of, read_klines
 
 SYMBOLS = 4
 
@@ -187,3 +193,58 @@ async def test_new_setups_are_notified_through_apprise(tmp_path: Path) -> None:
         finally:
             await runtime.close()
     assert [r.body["title"] for r in receiver.received] == ["▲ LONG BTC/USDT — always-long"]
+
+
+class KlineHistory:
+    """A `HistorySource` serving real Binance 1h klines (the live path's REST history, without a network)."""
+
+    name = "klines"
+
+    def __init__(self, frames: dict[str, pd.DataFrame]) -> None:
+        self.frames = frames
+        self.requests: list[tuple[str, str, int]] = []
+
+    async def markets(self) -> list[SymbolInfo]:
+        return []
+
+    async def fetch_candles(
+        self, symbol: str, timeframe: str, since_ms: int, until_ms: int | None = None
+    ) -> list[Candle]:
+        self.requests.append((symbol, timeframe, since_ms))
+        frame = self.frames[symbol]
+        rows = frame[(frame.index >= since_ms) & (frame.index < (until_ms or 2**62))]
+        return candles_of(rows)
+
+    async def fetch_tickers(self, symbols: Sequence[str] | None = None) -> list[TickerStats]:
+        return []
+
+    async def fetch_depth(self, symbol: str, limit: int = 1000) -> DepthSnapshot:
+        raise NotImplementedError("not used by scans")
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_live_scans_bring_the_candles_they_read_up_to_date_first(tmp_path: Path, shared_data: Path) -> None:
+    frames = {f"{b}/USDT": read_klines(shared_data, b) for b in ("BTC", "ETH")}
+    last_open = int(frames["BTC/USDT"].index[-1])
+    clock = FrozenClock(last_open + 3_600_000)  # the last kline has just closed
+    history = KlineHistory(frames)
+    config = msgspec.structs.replace(
+        default_config(), strategy=[always(timeframe="1h", universe=UniverseConfig(symbols=list(frames)))]
+    )
+    with SqliteStore(tmp_path / "live.db", batch_ms=0) as store:
+        scanning = Scanning(config, store, "binance", clock, history=history, default_symbols=list(frames))
+        await scanning.start()
+        await scanning.wait_ready()
+        try:
+            report = await asyncio.to_thread(scanning.scan, "test")
+            assert report.errors == ()
+            assert sorted(s.symbol for s in report.new_setups) == sorted(frames)
+            assert all(s.bar_time == last_open for s in report.new_setups)
+            assert {(symbol, tf) for symbol, tf, _ in history.requests} == {(s, "1h") for s in frames}
+            stored = store.read_candles("binance", "BTC/USDT", "1h")
+            assert len(stored) >= config.scanner.history_bars and stored[-1].open_time == last_open
+            assert stored[-1].close == float(frames["BTC/USDT"]["close"].iloc[-1])
+        finally:
+            scanning.close()
