@@ -142,6 +142,10 @@ class Runtime:
         self.scanning = build_scanning(self)
         self.feed.on_bar_closed(self.scanning.on_bar_closed)
         await self.scanning.start()
+        if self.mode == "demo":
+            # The demo's history is read from the simulated market, which the feed advances once it runs:
+            # finish reading before that (about 0.4 s for the default demo and example strategies).
+            await self.scanning.wait_ready()
 
     async def _start_demo(self) -> None:
         # Generating weeks of 1m history for 20 symbols and slicing it into chart series is CPU work: it runs in

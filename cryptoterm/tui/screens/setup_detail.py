@@ -24,6 +24,7 @@ from cryptoterm.adapters.store.setups_repo import SetupEvent
 from cryptoterm.domain.market import Candle
 from cryptoterm.domain.setups import Setup
 from cryptoterm.domain.timeframes import timeframe_ms
+from cryptoterm.tui.commands import PaletteCommand
 from cryptoterm.tui.context import TuiSession
 from cryptoterm.tui.formatting import fmt_price
 from cryptoterm.tui.scan_scheduler import scanning_of
@@ -181,6 +182,12 @@ class SetupDetailScreen(Screen[None]):
         self.query_one("#detail-summary", Static).update(summary_table(setup))
         self.query_one("#detail-conditions", Static).update(conditions_table(setup))
         self.query_one("#detail-history", Static).update(history_table(detail.events))
+
+    def palette_commands(self) -> list[PaletteCommand]:
+        return [
+            PaletteCommand("Reload setup", "Read the setup and its history again", self.action_reload, "r"),
+            PaletteCommand("Back to setups", "Close the setup detail", self.app.pop_screen, "esc"),
+        ]
 
     @property
     def chart(self) -> OverlayChart:

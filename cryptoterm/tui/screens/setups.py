@@ -189,6 +189,9 @@ class SetupsScreen(LiveScreen):
         elif not scheduler.scan_now("manual"):
             self.notify("A scan is running; another one follows it.")
 
+    def open_detail(self) -> None:
+        self.table.action_open()
+
     def on_setup_table_opened(self, message: SetupTable.Opened) -> None:
         message.stop()
         self.app.push_screen(SetupDetailScreen(self.session, message.setup))
@@ -198,6 +201,9 @@ class SetupsScreen(LiveScreen):
 
     def palette_commands(self) -> list[PaletteCommand]:
         commands = [
+            PaletteCommand(
+                "Open setup detail", "Chart, conditions and history of the highlighted setup", self.open_detail, "enter"
+            ),
             PaletteCommand("Scan now", "Run every enabled strategy now", self.action_scan_now, "n"),
             PaletteCommand("Filter setups by strategy", "Cycle the strategy filter", self.action_filter_strategy, "f"),
             PaletteCommand("Filter setups by state", "Cycle the state filter", self.action_filter_state, "e"),
