@@ -466,7 +466,8 @@ class Scanning:
                 if entry is None:
                     continue
                 new = sum(1 for s in report.new_setups if s.strategy == name)
-                dup = sum(1 for d in report.duplicates if d.split(" ", 1)[0] == name)
+                # Duplicates read "<strategy> <symbol> <direction>"; names may contain spaces, symbols don't.
+                dup = sum(1 for d in report.duplicates if d.rsplit(" ", 2)[0] == name)
                 errors = sum(1 for e in report.errors if e.strategy == name)
                 entry.last_run = StrategyRun(report.finished_ms, new + dup, new, errors)
 

@@ -56,7 +56,7 @@ async def started(config: AppConfig, tmp_path: Path) -> tuple[Runtime, Scanning]
 
 
 async def test_demo_scan_reads_seeded_history_and_opens_setups(tmp_path: Path) -> None:
-    runtime, scanning = await started(demo_config(always()), tmp_path)
+    runtime, scanning = await started(demo_config(always("always long")), tmp_path)
     try:
         symbols = runtime.feed.symbols
         assert scanning.seeded_rows > 0
@@ -70,6 +70,7 @@ async def test_demo_scan_reads_seeded_history_and_opens_setups(tmp_path: Path) -
         assert again.new_setups == () and len(again.duplicates) == len(symbols)
         (status,) = scanning.strategies()
         assert status.last_run is not None and status.last_run.hits == len(symbols)
+        assert status.last_run.new_setups == 0 and status.last_run.errors == 0
         assert [r.origin for r in scanning.repo.scan_runs()] == ["test", "test"]
     finally:
         await runtime.close()
