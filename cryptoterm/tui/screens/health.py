@@ -177,7 +177,7 @@ class HealthScreen(LiveScreen):
         self.query_one("#health-process", Static).border_title = "Process"
         super().on_mount()
         self.action_refresh_counts()
-        self.set_interval(COUNTS_EVERY_S, self.action_refresh_counts, name="table-counts")
+        self.set_interval(COUNTS_EVERY_S, self._timed_counts, name="table-counts")
         if self.session.snapshot is None:
             self.paint(None)
 
@@ -287,6 +287,15 @@ class HealthScreen(LiveScreen):
         return table
 
     # ------------------------------------------------------------------ table counts
+    def _timed_counts(self) -> None:
+        # Counting scans every table: only while someone is looking (a screen of another mode stays alive).
+        if self.is_current:
+            self.action_refresh_counts()
+
+    def on_screen_resume(self) -> None:
+        super().on_screen_resume()
+        self.action_refresh_counts()
+
     def action_refresh_counts(self) -> None:
         store = store_of(self.session)
         if store is not None:

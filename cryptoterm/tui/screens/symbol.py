@@ -102,7 +102,7 @@ class SymbolScreen(LiveScreen):
     def on_mount(self) -> None:
         self._follow_session()
         super().on_mount()
-        self.set_interval(QUALITY_EVERY_S, self.check_quality, name="quality")
+        self.set_interval(QUALITY_EVERY_S, self._timed_quality, name="quality")
         self.call_after_refresh(self.redraw_chart)
 
     def on_screen_resume(self) -> None:
@@ -171,6 +171,10 @@ class SymbolScreen(LiveScreen):
         chart.show(title, timeframe, candles, overlays)
         self._chart_drawn_at = time.monotonic()
         self.chart_draws += 1
+
+    def _timed_quality(self) -> None:
+        if self.is_current:  # the screen of another mode stays alive; check only what is on screen
+            self.check_quality()
 
     def check_quality(self) -> None:
         """Score the symbol's in-memory 1m and 1h candles in a thread worker."""
