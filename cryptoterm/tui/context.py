@@ -118,6 +118,8 @@ class TuiSession:
     snapshot: MarketSnapshot | None = None
     selected_symbol: str = ""
     timeframe: str = "1m"
+    #: Market regime from the latest scan ("" until a scan has classified it).
+    regime: str = ""
     logs: deque[LogLine] = field(default_factory=lambda: deque(maxlen=500))
 
     @property

@@ -117,6 +117,7 @@ class ScanScheduler:
         self.running_origin = ""
         if report is not None:
             self.last_report = report
+            self.session.regime = report.regime
         self.last_error = error
         self._broadcast(ScanFinished(report, error))
         if self.pending_origin:

@@ -48,6 +48,18 @@ def test_status_text_shows_mode_state_rate_age_late_and_feed_time() -> None:
     assert "starting" in status_text("demo", "sim", None).plain
 
 
+def test_status_text_shows_the_market_regime_once_a_scan_has_classified_it() -> None:
+    snapshot = _snapshot(StreamHealth("ws", "connected"))
+    assert "bear" not in status_text("live", "binance", snapshot).plain
+    text = status_text("live", "binance", snapshot, regime="bear")
+    assert text.plain.startswith(" LIVE  binance │ bear │ connected")
+    assert any(span.style == "bold red" for span in text.spans)
+    assert (
+        status_text("live", "binance", snapshot, regime="unknown").plain
+        == status_text("live", "binance", snapshot).plain
+    )
+
+
 def test_connection_state_reports_the_worst_connection() -> None:
     ok = StreamHealth("trades", "connected")
     assert connection_state((ok, StreamHealth("depth", "reconnecting"))) == "reconnecting"

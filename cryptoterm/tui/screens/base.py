@@ -55,7 +55,7 @@ class LiveScreen(Screen[None]):
         """Repaint from `snapshot`. The base keeps status bars current; subclasses call super()."""
         self.snapshots_applied += 1
         for bar in self.query(StatusBar):
-            bar.apply_snapshot(snapshot)
+            bar.apply_snapshot(snapshot, self.session.regime)
 
     def apply_log(self, line: LogLine) -> None:
         for pane in self.query(LogPane):

@@ -21,6 +21,8 @@ STATE_STYLES = {
     "disconnected": "bold red",
     "closed": "red",
 }
+#: Market regime colours: the same reading at a glance on every screen.
+REGIME_STYLES = {"bull": "bold green", "bear": "bold red", "range": "yellow", "high-vol": "bold magenta"}
 _STATE_RANK = {"closed": 4, "disconnected": 3, "reconnecting": 2, "connecting": 1, "connected": 0}
 
 
@@ -33,11 +35,15 @@ def connection_state(health: tuple[StreamHealth, ...]) -> str:
     return max(health, key=lambda h: _STATE_RANK.get(h.state, 5)).state
 
 
-def status_text(mode: str, exchange: str, snapshot: MarketSnapshot | None) -> Text:
+def status_text(mode: str, exchange: str, snapshot: MarketSnapshot | None, regime: str = "") -> Text:
     """The whole bar as one styled line (pure, so it is tested without a terminal)."""
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f" {mode.upper()} ", style=MODE_STYLES.get(mode, "reverse"))
     text.append(f" {exchange} ")
+    if regime and regime != "unknown":  # "unknown" = still warming up: nothing worth a glance yet
+        text.append("│ ", style="dim")
+        text.append(regime, style=REGIME_STYLES.get(regime, ""))
+        text.append(" ")
     if snapshot is None:
         text.append("│ starting…", style="dim")
         return text
@@ -70,8 +76,8 @@ class StatusBar(Static):
         self.exchange = exchange
         self.shown_text = ""
 
-    def apply_snapshot(self, snapshot: MarketSnapshot | None) -> None:
-        rendered = status_text(self.mode, self.exchange, snapshot)
+    def apply_snapshot(self, snapshot: MarketSnapshot | None, regime: str = "") -> None:
+        rendered = status_text(self.mode, self.exchange, snapshot, regime)
         if rendered.plain != self.shown_text:
             self.shown_text = rendered.plain
             self.update(rendered)
