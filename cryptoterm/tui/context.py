@@ -49,6 +49,12 @@ class RuntimeView(Protocol):
 
     async def close(self) -> None: ...
 
+    async def add_symbol(self, symbol: str) -> None:
+        """Watch one more symbol (raises ValueError with a one-line reason when it cannot)."""
+        ...
+
+    async def remove_symbol(self, symbol: str) -> None: ...
+
 
 #: Builds the runtime: (config, options, publish) → runtime. Tests pass one that returns a fake.
 RuntimeBuilder = Callable[[AppConfig, RunOptions, Publish], RuntimeView]
@@ -95,6 +101,12 @@ class PendingRuntime:
 
     async def close(self) -> None:
         """Nothing was opened yet, so there is nothing to close."""
+
+    async def add_symbol(self, symbol: str) -> None:
+        raise ValueError("the market is still starting; try again in a moment")
+
+    async def remove_symbol(self, symbol: str) -> None:
+        raise ValueError("the market is still starting; try again in a moment")
 
 
 @dataclass(frozen=True, slots=True)

@@ -171,6 +171,17 @@ class FakeRuntime:
         self.closed += 1
         self.feed.stop()
 
+    async def add_symbol(self, symbol: str) -> None:
+        """Only symbols the fake market was seeded with can be (re-)added."""
+        if symbol not in self.feed._bars:
+            raise ValueError(f"{symbol}: not listed on {self.exchange}")
+        if symbol not in self.feed.symbols:
+            self.feed.symbols.append(symbol)
+
+    async def remove_symbol(self, symbol: str) -> None:
+        if symbol in self.feed.symbols:
+            self.feed.symbols.remove(symbol)
+
 
 def fake_builder(**feed_kwargs: object):  # type: ignore[no-untyped-def]
     """A `RuntimeBuilder` that makes a `FakeRuntime` over the config's watchlist."""

@@ -43,6 +43,8 @@ class DashboardScreen(LiveScreen):
             for key, tf in TIMEFRAME_KEYS.items()
         ),
         Binding("l", "toggle_log", "Log", tooltip="Show or hide the log pane"),
+        Binding("a", "add_symbol", "Add", tooltip="Add a symbol to the watchlist (subscribes its streams)"),
+        Binding("x", "remove_symbol", "Remove", show=False, tooltip="Remove the highlighted symbol from the watchlist"),
     ]
 
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (160, "-wide")]  # noqa: RUF012 (typed by Screen)
@@ -143,6 +145,40 @@ class DashboardScreen(LiveScreen):
             return
         self.toggle_class("-log-hidden")
 
+    def action_add_symbol(self) -> None:
+        from cryptoterm.tui.screens.symbol_prompt import SymbolPrompt
+
+        self.app.push_screen(SymbolPrompt(), self._add_symbol_chosen)
+
+    def _add_symbol_chosen(self, symbol: str | None) -> None:
+        if symbol:
+            self.run_worker(self._change_watchlist(symbol, add=True), group="watchlist", exit_on_error=False)
+
+    def action_remove_symbol(self) -> None:
+        symbol = self.watchlist.selected_symbol
+        if symbol:
+            self.run_worker(self._change_watchlist(symbol, add=False), group="watchlist", exit_on_error=False)
+
+    async def _change_watchlist(self, symbol: str, *, add: bool) -> None:
+        """Add or remove through the runtime (which (un)subscribes the stream); the table follows the next
+        snapshot. A refusal (unknown symbol, market still starting) is a notification, not an error."""
+        runtime = self.session.runtime
+        try:
+            if add:
+                await runtime.add_symbol(symbol)
+            else:
+                await runtime.remove_symbol(symbol)
+        except ValueError as exc:
+            self.notify(str(exc), title="Watchlist", severity="warning")
+            return
+        if add:
+            self.select_symbol(symbol)
+        elif self.session.selected_symbol == symbol:
+            remaining = [s for s in self.session.symbols if s != symbol]
+            self.session.selected_symbol = remaining[0] if remaining else ""
+        self.apply_snapshot(self.session.feed.snapshot())
+        self.notify(f"{'Added' if add else 'Removed'} {symbol}", title="Watchlist", timeout=3)
+
     def palette_commands(self) -> list[PaletteCommand]:
         commands = [
             PaletteCommand(
@@ -155,4 +191,10 @@ class DashboardScreen(LiveScreen):
             for key, tf in TIMEFRAME_KEYS.items()
         ]
         commands.append(PaletteCommand("Toggle log pane", "Show or hide the log pane", self.action_toggle_log, "l"))
+        commands.append(PaletteCommand("Add symbol to watchlist", "Watch one more symbol", self.action_add_symbol, "a"))
+        commands.append(
+            PaletteCommand(
+                "Remove symbol from watchlist", "Stop watching the highlighted symbol", self.action_remove_symbol, "x"
+            )
+        )
         return commands

@@ -126,9 +126,21 @@ class Watchlist(DataTable[Text]):
             self._shown[(symbol, key)] = cell.plain
         return self.add_row(*cells, key=symbol)
 
+    def _drop_symbol(self, symbol: str) -> None:
+        self.remove_row(symbol)
+        for key, _, _ in COLUMNS:
+            self._shown.pop((symbol, key), None)
+        self._last_price.pop(symbol, None)
+        self._flashing.discard(symbol)
+
     def apply_tickers(self, tickers: Sequence[TickerStats]) -> int:
-        """Show the newest tickers; returns how many cells changed. Unknown symbols get a new row."""
+        """Show the newest tickers; returns how many cells changed. Unknown symbols get a new row, and rows
+        of symbols no longer in the snapshot (removed from the watchlist) go away."""
         changed = 0
+        listed = {ticker.symbol for ticker in tickers}
+        for symbol in [s for s in self.symbols if s not in listed]:
+            self._drop_symbol(symbol)
+            changed += 1
         for ticker in tickers:
             symbol = ticker.symbol
             if (symbol, "symbol") not in self._shown:
