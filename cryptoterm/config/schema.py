@@ -151,6 +151,7 @@ class ScannerConfig(_Section, frozen=True):
     on_candle_close: bool = True
     strategy_files: list[str] = msgspec.field(default_factory=list)
     history_bars: int = 500
+    lookback_bars: int = 0
     account_equity: float = 10_000.0
     risk_per_trade_pct: float = 1.0
     regime: RegimeConfig = msgspec.field(default_factory=RegimeConfig)

@@ -162,7 +162,7 @@ async def _run(
                 update_errors.extend(await _update_candles(scanner, universe, history, store, exchange, clock))
             tracker = SetupTracker(repo, clock, outbox, scanner.condition_at)
             changes = await asyncio.to_thread(_catch_up, tracker, repo, store, exchange, clock)
-            report = await asyncio.to_thread(scanner.scan, "scan-once")
+            report = await asyncio.to_thread(scanner.scan, "scan-once", config.scanner.lookback_bars)
             await outbox.drain()
         finally:
             if history is not None:

@@ -17,7 +17,7 @@ import logging
 import math
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 import numpy as np
@@ -29,7 +29,9 @@ from cryptoterm.adapters.store.candles import SqliteStore
 from cryptoterm.adapters.store.setups_repo import SetupsRepo
 from cryptoterm.config.schema import RegimeConfig, ScannerConfig, UniverseConfig
 from cryptoterm.domain import regime as regime_mod
-from cryptoterm.domain.setups import ConditionResult, Direction, Setup, build_setup
+from cryptoterm.domain.market import Candle
+from cryptoterm.domain.setups import ConditionResult, Direction, Setup, Transition, build_setup
+from cryptoterm.domain.setups import advance as advance_setup
 from cryptoterm.domain.timeframes import bucket_start, timeframe_ms
 from cryptoterm.domain.universe import VolumeEntry, fixed_universe, top_by_quote_volume
 from cryptoterm.ports.clock import Clock
@@ -237,12 +239,17 @@ class Scanner:
     def regime_config(self) -> RegimeConfig:
         return self._config.regime
 
-    def scan(self, origin: str = "manual") -> ScanReport:
-        """Scan every strategy once. Serialised: a second caller waits for the first scan to finish."""
-        with self._lock:
-            return self._scan(origin)
+    def scan(self, origin: str = "manual", lookback_bars: int = 0) -> ScanReport:
+        """Scan every strategy once. Serialised: a second caller waits for the first scan to finish.
 
-    def _scan(self, origin: str) -> ScanReport:
+        With `lookback_bars` > 0 the scan also reviews that many closed bars before the last one: each signal
+        there (newer than any setup already opened for it) opens a setup at its own bar, which is then walked
+        through the bars since with the same lifecycle rules as live. Setups still open are notified as new.
+        """
+        with self._lock:
+            return self._scan(origin, max(0, lookback_bars))
+
+    def _scan(self, origin: str, lookback_bars: int = 0) -> ScanReport:
         started = self._clock.now_ms()
         run_id = self._repo.start_scan_run(started, origin)
         errors: list[ScanError] = []
@@ -260,6 +267,30 @@ class Scanner:
                 continue
             for symbol in symbols:
                 symbols_seen.add(symbol)
+                if lookback_bars:
+                    try:
+                        reviewed = self._review_recent(
+                            strategy, symbol, started, lookback_bars, regime_cache, frame_cache
+                        )
+                    except Exception as exc:
+                        log.debug("scan of %s %s failed", strategy.name, symbol, exc_info=True)
+                        errors.append(ScanError(strategy.name, symbol, _describe(exc)))
+                        continue
+                    for first, final, transitions in reviewed:
+                        hits += 1
+                        saved = self._repo.insert_setup(first, scan_run_id=run_id)
+                        if saved is None:
+                            duplicates.append(f"{strategy.name} {symbol} {first.direction}")
+                            continue
+                        if transitions:
+                            final = replace(final, id=saved.id)
+                            self._repo.save_transitions(final, transitions)
+                        else:
+                            final = saved
+                        created.append(final)
+                        if self._notifications is not None and final.is_open:
+                            self._notifications.emit(setup_message(final))
+                    continue
                 try:
                     setup = self._scan_one(strategy, symbol, started, regime_cache, frame_cache)
                 except Exception as exc:
@@ -387,6 +418,71 @@ class Scanner:
             entry_zone=zone,
             conditions=_conditions(evaluation.terms, index),
         )
+
+    def _review_recent(
+        self,
+        strategy: StrategyLike,
+        symbol: str,
+        now_ms: int,
+        lookback_bars: int,
+        regime_cache: dict[str, tuple[pd.Index, npt.NDArray[np.str_]] | None],
+        frame_cache: FrameCache,
+    ) -> list[tuple[Setup, Setup, list[Transition]]]:
+        """Signals in the last `lookback_bars` + 1 closed bars, each as (setup at its signal bar, the setup after
+        the bars since, the transitions between). One open setup at a time, as live: a signal while one is
+        open is skipped, exactly as the scanner would have skipped it then."""
+        frames = self.frames_for(strategy, symbol, now_ms, frame_cache)
+        base = frames[strategy.timeframe]
+        labels = self._regime_for(base, strategy.timeframe, regime_cache) if _uses_regime(strategy) else None
+        evaluation = strategy.evaluate(frames, labels)
+        signal = np.asarray(evaluation.signal, dtype=bool)
+        if signal.size != len(base):
+            raise ValueError(f"signal has {signal.size} values for {len(base)} bars")
+        direction = _direction(strategy.direction)
+        newest_known = self._repo.latest_signal_bar(strategy.name, symbol, direction)
+        step = timeframe_ms(strategy.timeframe)
+        times = base.index.to_numpy(dtype=np.int64)
+        columns = [base[c].to_numpy(dtype=float) for c in ("open", "high", "low", "close", "volume")]
+        out: list[tuple[Setup, Setup, list[Transition]]] = []
+        current: tuple[Setup, Setup, list[Transition]] | None = None
+        for j in range(max(0, len(base) - 1 - lookback_bars), len(base)):
+            bar_time = int(times[j])
+            closes_at = bar_time + step
+            if current is not None:
+                first, setup, transitions = current
+                o, h, lo, c, v = (float(col[j]) for col in columns)
+                setup, made = advance_setup(setup, Candle(bar_time, o, h, lo, c, v), closes_at, bool(signal[j]))
+                current = (first, setup, transitions + made)
+                if not setup.is_open:
+                    out.append(current)
+                    current = None
+            if current is not None or not signal[j] or (newest_known is not None and bar_time <= newest_known):
+                continue
+            try:
+                levels = strategy.levels_at(frames, j)
+            except ValueError as exc:
+                log.debug("%s %s: no levels at %d: %s", strategy.name, symbol, bar_time, exc)
+                continue
+            first = build_setup(
+                strategy=strategy.name,
+                symbol=symbol,
+                timeframe=strategy.timeframe,
+                direction=direction,
+                entry=float(levels.entry),
+                stop=float(levels.stop),
+                targets=[float(t) for t in levels.targets],
+                bar_time=bar_time,
+                created_ms=min(closes_at, now_ms),
+                expires_bars=max(1, int(strategy.expires_bars)),
+                equity=self._config.account_equity,
+                risk_pct=self._config.risk_per_trade_pct,
+                entry_zone=_zone_of(levels),
+                conditions=_conditions(evaluation.terms, j),
+            )
+            current = (first, first, [])
+        if current is not None:
+            out.append(current)
+        return out
 
     def condition_at(self, setup: Setup, now_ms: int) -> bool | None:
         """The setup's strategy condition on the newest bar closed by `now_ms` (None when it cannot tell)."""

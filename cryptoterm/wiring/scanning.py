@@ -409,7 +409,9 @@ class Scanning:
                 self._update_candles_from_thread()
             self.store.flush()
             scanner = self.scanner
-            report = scanner.scan(origin)
+            # The first scan after start also reviews the recent bars closed while the app was not running.
+            lookback = self.config.scanner.lookback_bars if self.last_report is None else 0
+            report = scanner.scan(origin, lookback)
             self._record(report, [s.name for s in scanner.strategies])
             self.last_report = report
             return report

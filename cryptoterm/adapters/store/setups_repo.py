@@ -169,6 +169,18 @@ class SetupsRepo:
             rows = db.execute(sql + " ORDER BY id", args).fetchall()
         return [_setup_from_row(row) for row in rows]
 
+    def latest_signal_bar(self, strategy: str, symbol: str, direction: str) -> int | None:
+        """Open time of the newest signal bar any setup of this strategy / symbol / direction was opened on.
+
+        A scan that looks back over recent bars starts after it, so no signal ever opens two setups.
+        """
+        with self._store.reader() as db:
+            row = db.execute(
+                "SELECT MAX(bar_time) FROM setups WHERE strategy = ? AND symbol = ? AND direction = ?",
+                (strategy, symbol, direction),
+            ).fetchone()
+        return None if row is None or row[0] is None else int(row[0])
+
     def recent_setups(self, limit: int = 100, states: Iterable[str] | None = None) -> list[Setup]:
         """The newest setups first, in any state or only the given ones."""
         sql = f"SELECT id, {_SETUP_COLUMNS} FROM setups"
