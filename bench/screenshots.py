@@ -143,7 +143,9 @@ def _app() -> CryptotermApp:
         return FrozenDemoRuntime(config, publish)
 
     config = msgspec.structs.replace(
-        AppConfig(), strategy=STRATEGIES, scanner=ScannerConfig(interval_s=0.0, on_candle_close=False, history_bars=300)
+        AppConfig(),
+        strategy=STRATEGIES,
+        scanner=ScannerConfig(interval_s=0.0, on_candle_close=False, history_bars=300, lookback_bars=120),
     )
     return CryptotermApp(config, RunOptions(mode="demo"), build_runtime=build)
 
