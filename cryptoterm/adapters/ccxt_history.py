@@ -22,8 +22,9 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
+from cryptoterm.adapters.ccxt_client import ccxt_symbol, make_client
+from cryptoterm.adapters.ccxt_client import rebase_urls as rebase_urls
 from cryptoterm.adapters.errors import (
     ExchangeUnavailable,
     RateLimitedError,
@@ -75,18 +76,6 @@ class RequestStats:
     rate_limited: int = 0
     failures: int = 0
     breaker_rejections: int = 0
-
-
-def rebase_urls(urls: Any, base_url: str, schemes: tuple[str, ...] = ("http://", "https://")) -> Any:
-    """`urls` (ccxt's nested `urls["api"]`) with the scheme and host of every URL using one of `schemes`
-    replaced by `base_url`, paths kept."""
-    base = base_url.rstrip("/")
-    if isinstance(urls, dict):
-        return {key: rebase_urls(value, base, schemes) for key, value in urls.items()}
-    if isinstance(urls, str) and urls.startswith(schemes):
-        parts = urlsplit(urls)
-        return base + parts.path
-    return urls
 
 
 class CcxtHistory:
@@ -145,39 +134,12 @@ class CcxtHistory:
         if self._exchange is None:
             import ccxt.async_support as ccxt_async  # lazy: see module docstring
 
-            exchange_class = getattr(ccxt_async, self.config.id, None)
-            if exchange_class is None or self.config.id not in ccxt_async.exchanges:
-                raise RejectedError(f"[exchange].id: unknown ccxt exchange id {self.config.id!r}")
-            usdm = self.config.market == "usdm"
-            options: dict[str, Any] = {
-                "defaultType": "swap" if usdm else "spot",
-                # History needs public endpoints only; currencies would need private ones.
-                "fetchCurrencies": False,
-                "fetchMargins": False,
-            }
-            if self.config.id.startswith("binance"):
-                options["fetchMarkets"] = ["linear"] if usdm else ["spot"]
-                options["defaultSubType"] = "linear" if usdm else None
             _REDACTOR.secrets.update(self._secrets)
-            params: dict[str, Any] = {
-                "logger": _CCXT_LOG,
-                "enableRateLimit": True,
-                "timeout": int(self.config.reliability.request_timeout_s * 1000),
-                "options": options,
-            }
-            if self.config.api_key:
-                params["apiKey"] = self.config.api_key
-                params["secret"] = self.config.api_secret
-            exchange = exchange_class(params)
-            if self.config.rest_url:
-                exchange.urls["api"] = rebase_urls(exchange.urls["api"], self.config.rest_url)
-            self._exchange = exchange
+            self._exchange = make_client(ccxt_async, self.config, logger=_CCXT_LOG)
         return self._exchange
 
     def _ccxt_symbol(self, symbol: str) -> str:
-        if self.config.market == "usdm" and ":" not in symbol and "/" in symbol:
-            return f"{symbol}:{symbol.split('/')[1]}"
-        return symbol
+        return ccxt_symbol(self.config, symbol)
 
     @staticmethod
     def _project_symbol(symbol: str) -> str:

@@ -22,7 +22,7 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Literal
 
-from cryptoterm.adapters.ccxt_history import rebase_urls
+from cryptoterm.adapters.ccxt_client import ccxt_symbol, make_client
 from cryptoterm.adapters.errors import RateLimitedError, RetryableError, redact, translate_ccxt_error
 from cryptoterm.config.schema import ExchangeConfig
 from cryptoterm.domain.market import DepthSnapshot, MarketEvent, Side, TickerStats, Trade
@@ -156,39 +156,13 @@ class CcxtStream:
         if self._exchange is None:
             import ccxt.pro as ccxt_pro  # lazy: see module docstring
 
-            exchange_class = getattr(ccxt_pro, self.config.id, None)
-            if exchange_class is None or self.config.id not in ccxt_pro.exchanges:
-                raise ValueError(f"[exchange].id: ccxt.pro has no exchange {self.config.id!r}")
-            usdm = self.config.market == "usdm"
-            options: dict[str, Any] = {
-                "defaultType": "swap" if usdm else "spot",
-                "fetchCurrencies": False,
-                "fetchMargins": False,
-            }
-            if self.config.id.startswith("binance"):
-                options["fetchMarkets"] = ["linear"] if usdm else ["spot"]
-                # The full 24 h ticker carries bid/ask; ccxt.pro's default mini ticker does not.
-                options["watchTickers"] = {"name": "ticker"}
-            params: dict[str, Any] = {
-                "enableRateLimit": True,
-                "timeout": int(self.config.reliability.request_timeout_s * 1000),
-                "options": options,
-            }
-            if self.config.api_key:
-                params["apiKey"] = self.config.api_key
-                params["secret"] = self.config.api_secret
-            exchange = exchange_class(params)
-            if self.config.rest_url:
-                exchange.urls["api"] = rebase_urls(exchange.urls["api"], self.config.rest_url)
-            if self.config.ws_url:
-                exchange.urls["api"] = rebase_urls(exchange.urls["api"], self.config.ws_url, ("ws://", "wss://"))
-            self._exchange = exchange
+            # The full 24 h ticker carries bid/ask; ccxt.pro's default mini ticker does not.
+            extra = {"watchTickers": {"name": "ticker"}} if self.config.id.startswith("binance") else {}
+            self._exchange = make_client(ccxt_pro, self.config, extra_options=extra)
         return self._exchange
 
     def _ccxt_symbol(self, symbol: str) -> str:
-        if self.config.market == "usdm" and ":" not in symbol and "/" in symbol:
-            return f"{symbol}:{symbol.split('/')[1]}"
-        return symbol
+        return ccxt_symbol(self.config, symbol)
 
     # -- MarketStream ------------------------------------------------------------------------------------
 

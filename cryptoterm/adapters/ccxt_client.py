@@ -1,0 +1,67 @@
+"""Building a ccxt client (REST or ccxt.pro) from `[exchange]`, the same way for history and streams.
+
+One place decides what every cryptoterm ccxt client shares: only the configured market type is loaded (with
+Binance, loading every market type calls private endpoints as soon as keys are set), currencies and margins
+are not fetched, rate limiting is on, the request timeout comes from `[exchange.reliability]`, keys are passed
+only when set, and `rest_url` / `ws_url` rebase the exchange's endpoints (testnet, regional, proxy, loopback).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from cryptoterm.adapters.errors import RejectedError
+from cryptoterm.config.schema import ExchangeConfig
+
+
+def rebase_urls(urls: Any, base_url: str, schemes: tuple[str, ...] = ("http://", "https://")) -> Any:
+    """Replace scheme and host of every URL (nested in ccxt's `urls["api"]`) with `base_url`, keeping paths."""
+    base = base_url.rstrip("/")
+    if isinstance(urls, dict):
+        return {key: rebase_urls(value, base, schemes) for key, value in urls.items()}
+    if isinstance(urls, str) and urls.startswith(schemes):
+        return base + urlsplit(urls).path
+    return urls
+
+
+def make_client(
+    module: Any, config: ExchangeConfig, *, extra_options: dict[str, Any] | None = None, logger: Any = None
+) -> Any:
+    """A client of `module` (`ccxt.async_support` or `ccxt.pro`) configured from `config`."""
+    exchange_class = getattr(module, config.id, None)
+    if exchange_class is None or config.id not in module.exchanges:
+        raise RejectedError(f"[exchange].id: unknown ccxt exchange id {config.id!r}")
+    usdm = config.market == "usdm"
+    options: dict[str, Any] = {
+        "defaultType": "swap" if usdm else "spot",
+        "fetchCurrencies": False,
+        "fetchMargins": False,
+    }
+    if config.id.startswith("binance"):
+        options["fetchMarkets"] = ["linear"] if usdm else ["spot"]
+        options["defaultSubType"] = "linear" if usdm else None
+    options.update(extra_options or {})
+    params: dict[str, Any] = {
+        "enableRateLimit": True,
+        "timeout": int(config.reliability.request_timeout_s * 1000),
+        "options": options,
+    }
+    if logger is not None:
+        params["logger"] = logger
+    if config.api_key:
+        params["apiKey"] = config.api_key
+        params["secret"] = config.api_secret
+    exchange = exchange_class(params)
+    if config.rest_url:
+        exchange.urls["api"] = rebase_urls(exchange.urls["api"], config.rest_url)
+    if config.ws_url:
+        exchange.urls["api"] = rebase_urls(exchange.urls["api"], config.ws_url, ("ws://", "wss://"))
+    return exchange
+
+
+def ccxt_symbol(config: ExchangeConfig, symbol: str) -> str:
+    """The project's "BTC/USDT" as ccxt names it in the configured market ("BTC/USDT:USDT" for USDⓈ-M)."""
+    if config.market == "usdm" and ":" not in symbol and "/" in symbol:
+        return f"{symbol}:{symbol.split('/')[1]}"
+    return symbol
