@@ -65,12 +65,15 @@ def _build_demo_market(
     sim = SimulatedMarket.from_config(config.demo, now_ms)
     now = sim.now_ms()
     series: dict[tuple[str, str], tuple[list[Candle], Candle | None]] = {}
+    largest = max(timeframe_ms(tf) for tf in TIMEFRAMES)
     for symbol in sim.symbols:
+        # The minutes of the largest forming bar, fetched once: every smaller forming bar is a suffix of them.
+        recent = sim.candles(symbol, "1m", now - now % largest, now)
         for timeframe in TIMEFRAMES:
             step = timeframe_ms(timeframe)
             closed = sim.candles(symbol, timeframe, now - CHART_HISTORY_BARS * step, now)
             bucket = now - now % step
-            minutes = sim.candles(symbol, "1m", bucket, now) if step > 60_000 else []
+            minutes = [c for c in recent if c.open_time >= bucket] if step > 60_000 else []
             series[symbol, timeframe] = (closed, fold_forming(bucket, minutes))
     return sim, series
 
