@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import difflib
+import importlib
 import logging
 import time
 from collections.abc import Callable, Coroutine
@@ -140,6 +141,8 @@ class Runtime:
             await self._start_scanning()
 
     async def _start_scanning(self) -> None:
+        # The scanning stack (apprise, the strategy compiler) takes a while to import: not on the event loop.
+        await asyncio.to_thread(importlib.import_module, "cryptoterm.wiring.scanning")
         from cryptoterm.wiring.scanning import build_scanning
 
         self.scanning = build_scanning(self)
