@@ -14,11 +14,9 @@ synchronous scan then reads the refreshed lists.
 from __future__ import annotations
 
 import logging
-import math
 import threading
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from collections.abc import Sequence
+from dataclasses import replace
 
 import numpy as np
 import numpy.typing as npt
@@ -27,174 +25,24 @@ import pandas as pd
 from cryptoterm.adapters.errors import redact
 from cryptoterm.adapters.store.candles import SqliteStore
 from cryptoterm.adapters.store.setups_repo import SetupsRepo
-from cryptoterm.config.schema import RegimeConfig, ScannerConfig, UniverseConfig
+from cryptoterm.config.schema import RegimeConfig, ScannerConfig
 from cryptoterm.domain import regime as regime_mod
 from cryptoterm.domain.market import Candle
-from cryptoterm.domain.setups import ConditionResult, Direction, Setup, Transition, build_setup
+from cryptoterm.domain.setups import Setup, Transition, build_setup
 from cryptoterm.domain.setups import advance as advance_setup
 from cryptoterm.domain.timeframes import bucket_start, timeframe_ms
-from cryptoterm.domain.universe import VolumeEntry, fixed_universe, top_by_quote_volume
 from cryptoterm.ports.clock import Clock
-from cryptoterm.ports.market import HistorySource
 from cryptoterm.services.notifications import NotificationOutbox, error_message, setup_message
+from cryptoterm.services.scan_types import ScanError, ScanReport, StrategyLike
+from cryptoterm.services.signal_details import conditions_at, entry_zone_of, signal_direction
+from cryptoterm.services.universe_provider import UniverseProvider
+
+__all__ = ["ScanError", "ScanReport", "Scanner", "StrategyLike", "UniverseProvider"]
 
 log = logging.getLogger(__name__)
 
 #: Frames read during one scan, by (symbol, timeframe, until_ms, limit).
 FrameCache = dict[tuple[str, str, int, int], pd.DataFrame]
-#: Bars of the 1h series summed for the offline 24 h quote volume.
-_DAY_OF_HOURS = 24
-
-
-class TermLike(Protocol):
-    @property
-    def text(self) -> str: ...
-    @property
-    def passed(self) -> Any: ...
-    @property
-    def values(self) -> Any: ...
-
-
-class EvaluationLike(Protocol):
-    @property
-    def signal(self) -> npt.NDArray[np.bool_]: ...
-    @property
-    def terms(self) -> Sequence[Any]: ...
-
-
-class LevelsLike(Protocol):
-    @property
-    def entry(self) -> float: ...
-    @property
-    def stop(self) -> float: ...
-    @property
-    def targets(self) -> Sequence[float]: ...
-
-
-class StrategyLike(Protocol):
-    """What the scanner needs of a compiled strategy (`domain.strategy.CompiledStrategy`)."""
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def timeframe(self) -> str: ...
-    @property
-    def direction(self) -> str: ...
-    @property
-    def timeframes_needed(self) -> Any: ...
-    @property
-    def warmup_bars(self) -> int: ...
-    @property
-    def expires_bars(self) -> int: ...
-
-    def evaluate(self, frames: Mapping[str, pd.DataFrame], regime: Any = None) -> Any: ...
-
-    def levels_at(self, frames: Mapping[str, pd.DataFrame], index: int) -> Any: ...
-
-
-@dataclass(frozen=True, slots=True)
-class ScanError:
-    """One strategy + symbol that could not be scanned, and why (already redacted)."""
-
-    strategy: str
-    symbol: str
-    error: str
-
-    def as_dict(self) -> dict[str, str]:
-        return {"strategy": self.strategy, "symbol": self.symbol, "error": self.error}
-
-
-@dataclass(frozen=True, slots=True)
-class ScanReport:
-    """What one scan did: the setups it opened, the hits that duplicated open ones, and the errors."""
-
-    run_id: int
-    origin: str
-    started_ms: int
-    finished_ms: int
-    strategies: int
-    symbols: int
-    hits: int
-    new_setups: tuple[Setup, ...]
-    errors: tuple[ScanError, ...]
-    duplicates: tuple[str, ...] = field(default_factory=tuple)
-    #: Market regime at the reference symbol's last closed bar ("" when its candles are missing).
-    regime: str = ""
-
-    @property
-    def duration_ms(self) -> int:
-        return self.finished_ms - self.started_ms
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors
-
-
-class UniverseProvider:
-    """The symbols each strategy scans: its fixed list, or the top N by 24 h quote volume, after exclusions.
-
-    Volumes come from `history.fetch_tickers()` when a history source is given (refreshed by `refresh()`),
-    otherwise from the store: the sum of the last 24 stored 1h candles' quote volume (close × volume when the
-    exchange gave none), or the last 1d candle. A strategy with neither a list nor `top` scans `default`
-    (the watchlist).
-    """
-
-    def __init__(
-        self,
-        store: SqliteStore,
-        exchange: str,
-        universes: Mapping[str, UniverseConfig],
-        default: Sequence[str],
-        history: HistorySource | None = None,
-    ) -> None:
-        self._store = store
-        self._exchange = exchange
-        self._universes = dict(universes)
-        self._default = list(default)
-        self._history = history
-        self._volumes: list[VolumeEntry] | None = None
-        self._lock = threading.Lock()
-
-    async def refresh(self) -> None:
-        """Fetch fresh 24 h volumes (when some strategy uses `top` and a history source exists)."""
-        if not any(u.top > 0 and not u.symbols for u in self._universes.values()):
-            return
-        if self._history is not None:
-            tickers = await self._history.fetch_tickers()
-            volumes = [VolumeEntry(t.symbol, float(t.quote_volume_24h)) for t in tickers]
-        else:
-            volumes = self.stored_volumes()
-        with self._lock:
-            self._volumes = volumes
-
-    def stored_volumes(self) -> list[VolumeEntry]:
-        """24 h quote volume per stored symbol, from the newest 1h candles (or the newest 1d candle)."""
-        out: dict[str, float] = {}
-        for timeframe, bars in (("1d", 1), ("1h", _DAY_OF_HOURS)):
-            for symbol in self._store.symbols_with_candles(self._exchange, timeframe):
-                candles = self._store.read_candles(self._exchange, symbol, timeframe, limit=bars)
-                out[symbol] = float(sum(c.quote_volume or c.close * c.volume for c in candles))
-        return [VolumeEntry(s, v) for s, v in sorted(out.items())]
-
-    def symbols_for(self, strategy: str) -> list[str]:
-        universe = self._universes.get(strategy, UniverseConfig())
-        if universe.symbols:
-            return fixed_universe(universe.symbols, universe.exclude)
-        if universe.top > 0:
-            with self._lock:
-                volumes = self._volumes
-            if volumes is None:
-                volumes = self.stored_volumes()
-                with self._lock:
-                    self._volumes = volumes
-            return top_by_quote_volume(
-                volumes,
-                top=universe.top,
-                quote=universe.quote,
-                exclude=universe.exclude,
-                min_quote_volume=universe.min_quote_volume,
-            )
-        return fixed_universe(self._default, universe.exclude)
 
 
 class Scanner:
@@ -401,12 +249,12 @@ class Scanner:
             return None
         index = len(base) - 1
         levels = strategy.levels_at(frames, index)
-        zone = _zone_of(levels)
+        zone = entry_zone_of(levels)
         return build_setup(
             strategy=strategy.name,
             symbol=symbol,
             timeframe=strategy.timeframe,
-            direction=_direction(strategy.direction),
+            direction=signal_direction(strategy.direction),
             entry=float(levels.entry),
             stop=float(levels.stop),
             targets=[float(t) for t in levels.targets],
@@ -416,7 +264,7 @@ class Scanner:
             equity=self._config.account_equity,
             risk_pct=self._config.risk_per_trade_pct,
             entry_zone=zone,
-            conditions=_conditions(evaluation.terms, index),
+            conditions=conditions_at(evaluation.terms, index),
         )
 
     def _review_recent(
@@ -438,7 +286,7 @@ class Scanner:
         signal = np.asarray(evaluation.signal, dtype=bool)
         if signal.size != len(base):
             raise ValueError(f"signal has {signal.size} values for {len(base)} bars")
-        direction = _direction(strategy.direction)
+        direction = signal_direction(strategy.direction)
         newest_known = self._repo.latest_signal_bar(strategy.name, symbol, direction)
         step = timeframe_ms(strategy.timeframe)
         times = base.index.to_numpy(dtype=np.int64)
@@ -476,8 +324,8 @@ class Scanner:
                 expires_bars=max(1, int(strategy.expires_bars)),
                 equity=self._config.account_equity,
                 risk_pct=self._config.risk_per_trade_pct,
-                entry_zone=_zone_of(levels),
-                conditions=_conditions(evaluation.terms, j),
+                entry_zone=entry_zone_of(levels),
+                conditions=conditions_at(evaluation.terms, j),
             )
             current = (first, first, [])
         if current is not None:
@@ -544,60 +392,6 @@ class Scanner:
 
 def _uses_regime(strategy: StrategyLike) -> bool:
     return bool(getattr(strategy, "uses_regime", True))
-
-
-def _direction(value: str) -> Direction:
-    if value == "long":
-        return "long"
-    if value == "short":
-        return "short"
-    raise ValueError(f"direction must be long or short, got {value!r}")
-
-
-def _zone_of(levels: Any) -> tuple[float, float] | None:
-    """The strategy's entry zone: between the entry and `Levels.entry_zone` (its far edge), when given."""
-    edge = getattr(levels, "entry_zone", None)
-    if edge is None:
-        return None
-    if isinstance(edge, Sequence):
-        low, high = (float(v) for v in edge)
-    else:
-        low, high = sorted((float(levels.entry), float(edge)))
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return None
-    return (low, high)
-
-
-def _scalar_at(value: Any, index: int) -> Any:
-    if isinstance(value, np.ndarray):
-        return value[index].item() if value.ndim else value.item()
-    return value
-
-
-def _format_values(values: Any, index: int) -> str:
-    if values is None:
-        return ""
-    items: Iterable[tuple[Any, Any]]
-    if isinstance(values, Mapping):
-        items = values.items()
-    elif isinstance(values, Sequence) and not isinstance(values, str):
-        items = (pair if isinstance(pair, tuple) and len(pair) == 2 else ("", pair) for pair in values)
-    else:
-        return str(values)
-    shown = []
-    for name, value in items:
-        scalar = _scalar_at(value, index)
-        text = f"{scalar:.6g}" if isinstance(scalar, float) else str(scalar)
-        shown.append(f"{name}={text}" if name else text)
-    return ", ".join(shown)
-
-
-def _conditions(terms: Sequence[Any], index: int) -> list[ConditionResult]:
-    out = []
-    for term in terms:
-        passed = _scalar_at(getattr(term, "passed", False), index)
-        out.append(ConditionResult(str(term.text), bool(passed), _format_values(getattr(term, "values", None), index)))
-    return out
 
 
 def _describe(exc: BaseException) -> str:
