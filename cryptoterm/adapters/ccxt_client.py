@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from cryptoterm.adapters.errors import RejectedError
 from cryptoterm.config.schema import ExchangeConfig
+from cryptoterm.domain.market import TickerStats
 
 
 def rebase_urls(urls: Any, base_url: str, schemes: tuple[str, ...] = ("http://", "https://")) -> Any:
@@ -65,3 +66,24 @@ def ccxt_symbol(config: ExchangeConfig, symbol: str) -> str:
     if config.market == "usdm" and ":" not in symbol and "/" in symbol:
         return f"{symbol}:{symbol.split('/')[1]}"
     return symbol
+
+
+def num(value: Any) -> float:
+    """A ccxt number field as a float; a missing one (None) is NaN, never 0."""
+    return float("nan") if value is None else float(value)
+
+
+def ticker_from_ccxt(symbol: str, raw: dict[str, Any], now_ms: int) -> TickerStats:
+    """A project ticker from a ccxt ticker dict (missing fields become NaN)."""
+    return TickerStats(
+        symbol=symbol,
+        ts=int(raw.get("timestamp") or now_ms),
+        last=num(raw.get("last")),
+        open_24h=num(raw.get("open")),
+        high_24h=num(raw.get("high")),
+        low_24h=num(raw.get("low")),
+        volume_24h=num(raw.get("baseVolume")),
+        quote_volume_24h=num(raw.get("quoteVolume")),
+        bid=num(raw.get("bid")),
+        ask=num(raw.get("ask")),
+    )

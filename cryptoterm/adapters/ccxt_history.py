@@ -23,7 +23,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from cryptoterm.adapters.ccxt_client import ccxt_symbol, make_client
+from cryptoterm.adapters.ccxt_client import ccxt_symbol, make_client, ticker_from_ccxt
 from cryptoterm.adapters.ccxt_client import rebase_urls as rebase_urls
 from cryptoterm.adapters.errors import (
     ExchangeUnavailable,
@@ -284,7 +284,7 @@ class CcxtHistory:
         wanted = [self._ccxt_symbol(s) for s in symbols] if symbols is not None else None
         raw: dict[str, Any] = await self._call("fetch_tickers", lambda: exchange.fetch_tickers(wanted))
         now = self._now_ms()
-        return [_ticker(self._project_symbol(str(t["symbol"])), t, now) for t in raw.values()]
+        return [ticker_from_ccxt(self._project_symbol(str(t["symbol"])), t, now) for t in raw.values()]
 
     async def fetch_depth(self, symbol: str, limit: int = 1000) -> DepthSnapshot:
         """An order-book snapshot; `last_update_id` is ccxt's `nonce` (Binance `lastUpdateId`), 0 if absent."""
@@ -313,10 +313,6 @@ class CcxtHistory:
                 log.warning("%s close failed: %s", self.name, redact(str(exc), self._secrets))
 
 
-def _num(value: Any) -> float:
-    return float("nan") if value is None else float(value)
-
-
 def _candle(row: Sequence[Any]) -> Candle:
     return Candle(
         open_time=int(row[0]),
@@ -325,19 +321,4 @@ def _candle(row: Sequence[Any]) -> Candle:
         low=float(row[3]),
         close=float(row[4]),
         volume=float(row[5]) if row[5] is not None else 0.0,
-    )
-
-
-def _ticker(symbol: str, raw: dict[str, Any], now_ms: int) -> TickerStats:
-    return TickerStats(
-        symbol=symbol,
-        ts=int(raw.get("timestamp") or now_ms),
-        last=_num(raw.get("last")),
-        open_24h=_num(raw.get("open")),
-        high_24h=_num(raw.get("high")),
-        low_24h=_num(raw.get("low")),
-        volume_24h=_num(raw.get("baseVolume")),
-        quote_volume_24h=_num(raw.get("quoteVolume")),
-        bid=_num(raw.get("bid")),
-        ask=_num(raw.get("ask")),
     )

@@ -22,10 +22,10 @@ import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any, Literal
 
-from cryptoterm.adapters.ccxt_client import ccxt_symbol, make_client
+from cryptoterm.adapters.ccxt_client import ccxt_symbol, make_client, ticker_from_ccxt
 from cryptoterm.adapters.errors import RateLimitedError, RetryableError, redact, translate_ccxt_error
 from cryptoterm.config.schema import ExchangeConfig
-from cryptoterm.domain.market import DepthSnapshot, MarketEvent, Side, TickerStats, Trade
+from cryptoterm.domain.market import DepthSnapshot, MarketEvent, Side, Trade
 from cryptoterm.domain.resilience import Backoff, CircuitBreaker
 from cryptoterm.ports.market import ConnectionState, StreamHealth
 
@@ -37,10 +37,6 @@ CHANNELS: tuple[Channel, ...] = ("trades", "ticker", "book")
 
 def _wall_ms() -> int:
     return int(time.time() * 1000)
-
-
-def _num(value: Any) -> float:
-    return float("nan") if value is None else float(value)
 
 
 def trades_from_ccxt(symbol: str, raw: Sequence[dict[str, Any]], after_id: int = -1) -> tuple[list[Trade], int]:
@@ -70,22 +66,6 @@ def trades_from_ccxt(symbol: str, raw: Sequence[dict[str, Any]], after_id: int =
             )
         )
     return trades, last
-
-
-def ticker_from_ccxt(symbol: str, raw: dict[str, Any], now_ms: int) -> TickerStats:
-    """A project ticker from a ccxt ticker dict (missing fields become NaN)."""
-    return TickerStats(
-        symbol=symbol,
-        ts=int(raw.get("timestamp") or now_ms),
-        last=_num(raw.get("last")),
-        open_24h=_num(raw.get("open")),
-        high_24h=_num(raw.get("high")),
-        low_24h=_num(raw.get("low")),
-        volume_24h=_num(raw.get("baseVolume")),
-        quote_volume_24h=_num(raw.get("quoteVolume")),
-        bid=_num(raw.get("bid")),
-        ask=_num(raw.get("ask")),
-    )
 
 
 def book_from_ccxt(symbol: str, raw: dict[str, Any], levels: int, now_ms: int) -> DepthSnapshot:

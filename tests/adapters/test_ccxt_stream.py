@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 from websockets.asyncio.server import Server, ServerConnection, serve
 
-from cryptoterm.adapters.ccxt_stream import CcxtStream, book_from_ccxt, ticker_from_ccxt, trades_from_ccxt
+from cryptoterm.adapters.ccxt_client import ticker_from_ccxt
+from cryptoterm.adapters.ccxt_stream import CcxtStream, book_from_ccxt, trades_from_ccxt
 from cryptoterm.config.schema import ExchangeConfig, ReliabilityConfig
 from cryptoterm.domain.market import DepthSnapshot, MarketEvent, TickerStats, Trade
 from tests.loopback.http_server import LoopbackBinance
