@@ -12,13 +12,9 @@ Why the pieces are wired like this:
   closed and the loop never waits on the database.
 * A scan or a condition re-check must see the bar that just closed, which the feed has only queued for the
   store's batching writer: both flush the writer first.
-* The demo's history lives in the simulated market, not in the store. Before the first scan the bars the
-  strategies read (their timeframes, `history_bars` deep, and the regime reference) are written to the store
-  once, in a thread; from then on the feed stores every closed bar, so scans read the store exactly as in
-  live mode. Reading the simulated market on every scan instead would repeat the aggregation each time and
-  read arrays the live stream is appending to from another thread.
-* A strategy reload compiles the file's strategies again. A strategy that no longer compiles keeps running in
-  its previous form, and its `StrategyError` message is kept to show beside it.
+* What a scan reads is prepared first (`scan_history`): backfilled over REST live, copied once from the
+  simulated market in the demo, so scans read the store the same way in every mode.
+* Strategies live in a `StrategyBook` (`strategy_status`); a reload that breaks one keeps its last good form.
 """
 
 from __future__ import annotations
@@ -31,7 +27,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import TYPE_CHECKING, cast
 
 import msgspec
 
@@ -39,16 +35,17 @@ from cryptoterm.adapters.notify_apprise import AppriseNotifier, NotifyConfigErro
 from cryptoterm.adapters.store.candles import SqliteStore
 from cryptoterm.adapters.store.setups_repo import SetupsRepo
 from cryptoterm.config.loader import ConfigError, load_config_file
-from cryptoterm.config.schema import AppConfig, StrategyConfig
-from cryptoterm.domain.market import BarClosed, Candle
+from cryptoterm.config.schema import AppConfig
+from cryptoterm.domain.market import BarClosed
 from cryptoterm.domain.setups import Setup
-from cryptoterm.domain.strategy import CompiledStrategy, StrategyError, compile_strategy
-from cryptoterm.domain.timeframes import timeframe_ms
+from cryptoterm.domain.strategy import CompiledStrategy
 from cryptoterm.ports.clock import Clock
 from cryptoterm.ports.market import HistorySource
 from cryptoterm.services.notifications import NotificationOutbox
 from cryptoterm.services.scanner import Scanner, ScanReport, UniverseProvider
 from cryptoterm.services.setup_tracker import SetupTracker, TrackedChange
+from cryptoterm.wiring.scan_history import CandleHistory, backfill_scan_history, seed_scan_history
+from cryptoterm.wiring.strategy_status import ReloadResult, StrategyBook, StrategyRun, StrategyStatus
 
 if TYPE_CHECKING:
     from cryptoterm.wiring.runtime import Runtime
@@ -66,64 +63,6 @@ UPDATE_TIMEOUT_S = 120.0
 
 SetupsListener = Callable[[list[TrackedChange]], None]
 ScanDueListener = Callable[[str], None]
-
-
-class CandleHistory(Protocol):
-    """What seeding the demo store needs of the simulated market (its synchronous candle reader)."""
-
-    @property
-    def symbols(self) -> list[str]: ...
-
-    def candles(self, symbol: str, timeframe: str, since_ms: int, until_ms: int | None = None) -> Sequence[Candle]: ...
-
-
-@dataclass(frozen=True, slots=True)
-class StrategyRun:
-    """One strategy's share of the newest scan that included it."""
-
-    finished_ms: int
-    hits: int
-    new_setups: int
-    errors: int
-
-
-@dataclass(frozen=True, slots=True)
-class StrategyStatus:
-    """A configured strategy as the strategies screen lists it."""
-
-    name: str
-    timeframe: str
-    direction: str
-    description: str
-    source: str
-    enabled: bool
-    #: False when the strategy has never compiled (it cannot run until its error is fixed).
-    loaded: bool
-    #: The compile error of the last load or reload ("" when it compiled).
-    error: str = ""
-    last_run: StrategyRun | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ReloadResult:
-    """What a reload did: strategies now running, compile errors per strategy, or an unreadable file."""
-
-    loaded: tuple[str, ...]
-    errors: tuple[tuple[str, str], ...] = ()
-    file_error: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return not self.errors and not self.file_error
-
-
-@dataclass(slots=True)
-class _Entry:
-    config: StrategyConfig
-    compiled: CompiledStrategy | None
-    enabled: bool
-    error: str = ""
-    last_run: StrategyRun | None = None
 
 
 @dataclass(slots=True)
@@ -166,8 +105,8 @@ class Scanning:
         secrets = tuple(s for s in (config.exchange.api_key, config.exchange.api_secret) if s)
         self.outbox = NotificationOutbox(notifier, config.notify.events, secrets=secrets)
         self._lock = threading.RLock()
-        self._entries: dict[str, _Entry] = {}
-        self._load(config.strategy, initial=True)
+        self.book = StrategyBook()
+        self.book.load(config.strategy, initial=True)
         self._universe = self._build_universe()
         self._scanner = self._build_scanner()
         self.tracker = SetupTracker(self.repo, clock, self.outbox, self._condition_at)
@@ -187,65 +126,21 @@ class Scanning:
         self.seeded_rows = 0
 
     # ------------------------------------------------------------------ strategies
-    def _load(self, configs: Sequence[StrategyConfig], *, initial: bool) -> ReloadResult:
-        """Compile `configs`; a strategy that fails keeps its previously compiled form (if any) running."""
-        loaded: list[str] = []
-        errors: list[tuple[str, str]] = []
-        entries: dict[str, _Entry] = {}
-        with self._lock:
-            previous = self._entries
-            for cfg in configs:
-                old = previous.get(cfg.name)
-                enabled = cfg.enabled if old is None or initial else old.enabled
-                try:
-                    compiled: CompiledStrategy | None = compile_strategy(cfg)
-                    error = ""
-                    loaded.append(cfg.name)
-                except StrategyError as exc:
-                    compiled = old.compiled if old is not None else None
-                    error = str(exc)
-                    errors.append((cfg.name, error))
-                keep = old.config if (error and old is not None and old.compiled is not None) else cfg
-                entries[cfg.name] = _Entry(keep, compiled, enabled, error, old.last_run if old else None)
-            self._entries = entries
-        for name, error in errors:
-            log.error("strategy %s does not compile: %s", name, error)
-        return ReloadResult(tuple(loaded), tuple(errors))
-
     def strategies(self) -> list[StrategyStatus]:
         """Every configured strategy in file order, with its state and last scan result."""
-        with self._lock:
-            entries = list(self._entries.values())
-        return [
-            StrategyStatus(
-                name=e.config.name,
-                timeframe=e.config.timeframe,
-                direction=e.config.direction,
-                description=e.config.description,
-                source=e.config.source,
-                enabled=e.enabled,
-                loaded=e.compiled is not None,
-                error=e.error,
-                last_run=e.last_run,
-            )
-            for e in entries
-        ]
+        return self.book.statuses()
 
     def running(self) -> list[CompiledStrategy]:
         """The compiled strategies a scan runs now (enabled and compiled)."""
-        with self._lock:
-            return [e.compiled for e in self._entries.values() if e.enabled and e.compiled is not None]
+        return self.book.running()
 
     def set_enabled(self, name: str, enabled: bool) -> StrategyStatus:
         """Enable or disable a strategy for the scans from now on (not written back to the file)."""
         with self._lock:
-            entry = self._entries.get(name)
-            if entry is None:
-                raise KeyError(f"no strategy named {name!r}")
-            entry.enabled = enabled
+            status = self.book.set_enabled(name, enabled)
             self._scanner = self._build_scanner()
         log.info("strategy %s %s", name, "enabled" if enabled else "disabled")
-        return next(s for s in self.strategies() if s.name == name)
+        return status
 
     def reload(self, path: str | Path | None = None) -> ReloadResult:
         """Re-read the strategies of the config file (default: the one the product started with).
@@ -262,7 +157,7 @@ class Scanning:
         except ConfigError as exc:
             log.error("reload of %s failed: %s", source.name, exc)
             return ReloadResult(tuple(s.name for s in self.strategies() if s.loaded), file_error=str(exc))
-        result = self._load(fresh.strategy, initial=False)
+        result = self.book.load(fresh.strategy, initial=False)
         with self._lock:
             self.config = msgspec.structs.replace(self.config, strategy=fresh.strategy)
             self._universe = self._build_universe()
@@ -276,9 +171,7 @@ class Scanning:
         return result
 
     def _build_universe(self) -> UniverseProvider:
-        with self._lock:
-            universes = {name: e.config.universe for name, e in self._entries.items()}
-        return UniverseProvider(self.store, self.exchange, universes, self._default, self._history)
+        return UniverseProvider(self.store, self.exchange, self.book.universes(), self._default, self._history)
 
     def _build_scanner(self) -> Scanner:
         return Scanner(
@@ -361,39 +254,21 @@ class Scanning:
 
     def seed_demo_history(self) -> int:
         """Write the bars every configured strategy and the regime read into the store (demo only)."""
-        sim = self._demo_history
-        if sim is None:
+        if self._demo_history is None:
             return 0
         started = time.perf_counter()
-        now = self.clock.now_ms()
-        bars = self.config.scanner.history_bars
-        wanted: dict[str, int] = {}
-        with self._lock:
-            compiled = [e.compiled for e in self._entries.values() if e.compiled is not None]
-        for strategy in compiled:
-            depth = max(bars, strategy.warmup_bars + 2) + 2
-            for tf in {strategy.timeframe, *strategy.timeframes_needed}:
-                wanted[tf] = max(wanted.get(tf, 0), depth)
-        regime = self.config.scanner.regime
-        regime_depth = max(bars, 600) + 2
-        rows = 0
-        for symbol in sim.symbols:
-            for tf, depth in sorted(wanted.items()):
-                rows += self._seed(sim, symbol, tf, depth, now)
-        if compiled and regime.symbol in sim.symbols:
-            rows += self._seed(sim, regime.symbol, regime.timeframe, regime_depth, now)
+        rows = seed_scan_history(
+            self.store,
+            self.exchange,
+            self._demo_history,
+            self.book.compiled(),
+            self.config.scanner,
+            self.clock.now_ms(),
+        )
         self.seed_seconds = time.perf_counter() - started
         self.seeded_rows = rows
         log.info("demo: %d bars of history written for the scanner in %.2f s", rows, self.seed_seconds)
         return rows
-
-    def _seed(self, sim: CandleHistory, symbol: str, timeframe: str, depth: int, now: int) -> int:
-        since = now - depth * timeframe_ms(timeframe)
-        candles = sim.candles(symbol, timeframe, since, now)
-        if not candles:
-            return 0
-        self.store.write_candles(self.exchange, symbol, timeframe, candles)
-        return len(candles)
 
     # ------------------------------------------------------------------ scanning
     def scan(self, origin: str = "manual") -> ScanReport:
@@ -433,45 +308,26 @@ class Scanning:
         Each strategy's timeframe over its universe, `history_bars` deep, plus the regime reference. Failures
         are logged per series; the scan then reports the symbols it could not read.
         """
-        from cryptoterm.services.backfill import Backfiller
-
         if self._history is None:
             return 0
-        backfiller = Backfiller(self._history, self.store, self.exchange, clock=self.clock)
-        now = self.clock.now_ms()
-        bars = self.config.scanner.history_bars
-        wanted: dict[tuple[str, str], int] = {}
-        scanner = self.scanner
-        for strategy in scanner.strategies:
-            span = (max(bars, int(strategy.warmup_bars) + 2) + 1) * timeframe_ms(strategy.timeframe)
-            for symbol in self._universe.symbols_for(strategy.name):
-                key = (symbol, strategy.timeframe)
-                wanted[key] = min(wanted.get(key, now), now - span)
-            if getattr(strategy, "uses_regime", False):
-                regime = self.config.scanner.regime
-                key = (regime.symbol, regime.timeframe)
-                wanted[key] = min(wanted.get(key, now), now - (max(bars, 600) + 1) * timeframe_ms(regime.timeframe))
-        fetched = 0
-        for (symbol, timeframe), since in sorted(wanted.items()):
-            try:
-                result = await backfiller.backfill(symbol, timeframe, since)
-            except Exception as exc:
-                log.warning("updating %s %s candles failed: %s", symbol, timeframe, exc)
-                continue
-            fetched += result.fetched
-        return fetched
+        universe = self._universe
+        return await backfill_scan_history(
+            self._history,
+            self.store,
+            self.exchange,
+            self.clock,
+            self.scanner.strategies,
+            lambda strategy: universe.symbols_for(strategy.name),
+            self.config.scanner,
+        )
 
     def _record(self, report: ScanReport, names: Sequence[str]) -> None:
-        with self._lock:
-            for name in names:
-                entry = self._entries.get(name)
-                if entry is None:
-                    continue
-                new = sum(1 for s in report.new_setups if s.strategy == name)
-                # Duplicates read "<strategy> <symbol> <direction>"; names may contain spaces, symbols don't.
-                dup = sum(1 for d in report.duplicates if d.rsplit(" ", 2)[0] == name)
-                errors = sum(1 for e in report.errors if e.strategy == name)
-                entry.last_run = StrategyRun(report.finished_ms, new + dup, new, errors)
+        for name in names:
+            new = sum(1 for s in report.new_setups if s.strategy == name)
+            # Duplicates read "<strategy> <symbol> <direction>"; names may contain spaces, symbols don't.
+            dup = sum(1 for d in report.duplicates if d.rsplit(" ", 2)[0] == name)
+            errors = sum(1 for e in report.errors if e.strategy == name)
+            self.book.record_run(name, StrategyRun(report.finished_ms, new + dup, new, errors))
 
     def _condition_at(self, setup: Setup, now_ms: int) -> bool | None:
         return self.scanner.condition_at(setup, now_ms)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from cryptoterm.config.loader import load_config_file
 from cryptoterm.tui.screens.strategies import StrategiesScreen
-from cryptoterm.wiring.scanning import StrategyStatus
+from cryptoterm.wiring.strategy_status import StrategyStatus
 from tests.tui.screen_fakes import runtime_of, screen_app, settle, static_text
 
 GOOD = """

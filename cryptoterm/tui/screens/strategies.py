@@ -23,7 +23,7 @@ from cryptoterm.tui.messages import ScanFinished
 from cryptoterm.tui.scan_scheduler import scanning_of, scheduler_of
 from cryptoterm.tui.screens.base import LiveScreen
 from cryptoterm.tui.widgets.status_bar import StatusBar
-from cryptoterm.wiring.scanning import ReloadResult, StrategyStatus
+from cryptoterm.wiring.strategy_status import ReloadResult, StrategyStatus
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("on", "On", 3),
