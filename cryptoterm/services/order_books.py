@@ -13,10 +13,13 @@ from cryptoterm.domain.orderbook import OrderBook
 
 
 class OrderBooks:
-    """The books of every symbol that has sent depth events."""
+    """The books of every symbol that has sent depth events.
 
-    def __init__(self, *, futures: bool = False) -> None:
-        self._futures = futures
+    Spot and USDⓈ-M diffs chain differently (consecutive ids vs `pu`); the diffs say which they are (only
+    futures carry `pu`), so a book follows the rules of the events it receives, whatever the configured market.
+    """
+
+    def __init__(self) -> None:
         self._books: dict[str, OrderBook] = {}
 
     def get(self, symbol: str) -> OrderBook | None:
@@ -30,11 +33,16 @@ class OrderBooks:
     def apply(self, event: DepthSnapshot | DepthUpdate) -> None:
         book = self._books.get(event.symbol)
         if book is None:
-            book = self._books[event.symbol] = OrderBook(event.symbol, futures=self._futures)
+            book = self._books[event.symbol] = OrderBook(event.symbol)
         if isinstance(event, DepthSnapshot):
             book.on_snapshot(event)
-        else:
-            book.on_update(event)
+            return
+        if event.prev_final_update_id >= 0 and not book.futures:
+            # First futures diff: switch rules and rebuild from the next snapshot (nothing spot-chained is kept).
+            if book.updates_applied:
+                book.reset()
+            book.futures = True
+        book.on_update(event)
 
     def resync_all(self) -> None:
         """After a reconnect every book may have missed diffs: drop them all until fresh snapshots arrive."""

@@ -95,3 +95,20 @@ async def test_demo_symbols_can_be_removed_and_added_back_with_history(tmp_path:
             await runtime.add_symbol("BTC/USDX")
     finally:
         await runtime.close()
+
+
+async def test_replay_of_futures_recording_keeps_the_book_in_sync(tmp_path: Path, shared_data: Path) -> None:
+    """USDⓈ-M diffs chain by `pu`, not consecutive ids: the feed's book must follow the futures rules."""
+    recording = shared_data / "ws" / "hftbacktest_binance-usdm_btcusdt_2024-08-08.jsonl.gz"
+    options = RunOptions(mode="replay", replay_path=str(recording), replay_speed=0, db_path=str(tmp_path / "u.db"))
+    runtime = build_runtime(default_config(), options)
+    await runtime.start()
+    try:
+        await asyncio.wait_for(runtime.feed.run(), timeout=120)
+    finally:
+        await runtime.close()
+    book = runtime.feed.books.get("BTC/USDT")
+    assert book is not None, "the futures book never synced"
+    bid, ask = book.best_bid(), book.best_ask()
+    assert bid is not None and ask is not None and bid[0] < ask[0]
+    assert book.gaps == 0
