@@ -108,6 +108,9 @@ async def _latency(rate: float, seconds: float) -> list[float]:
 
     class _Runtime:
         mode, exchange = "live", "bench"
+        scanning = None
+        store = None
+        alerts = anomalies = views = broker = journal = None
 
         def __init__(self, publish: object) -> None:
             self.feed = MarketFeed(
@@ -141,7 +144,7 @@ async def _latency(rate: float, seconds: float) -> list[float]:
     config = msgspec.structs.replace(
         config, watchlist=msgspec.structs.replace(config.watchlist, symbols=stream.symbols)
     )
-    app = _MeasuredApp(config, RunOptions(mode="live"), build_runtime=lambda c, o, p: _Runtime(p))  # type: ignore[arg-type,return-value]
+    app = _MeasuredApp(config, RunOptions(mode="live"), build_engine=lambda c, o, p: _Runtime(p))  # type: ignore[arg-type,return-value]
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause(seconds + 1.0)
     # Each batch's latency: from its birth to the end of the first refresh whose snapshot already included it.

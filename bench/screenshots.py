@@ -23,17 +23,21 @@ from textual.pilot import Pilot
 
 from cryptoterm.adapters.sim import SimulatedMarket
 from cryptoterm.adapters.store import SqliteStore
+from cryptoterm.adapters.store.alerts_repo import AlertsRepo
 from cryptoterm.config.schema import AppConfig, DemoConfig, LevelsConfig, ScannerConfig, StrategyConfig, UniverseConfig
-from cryptoterm.domain.market import Candle
+from cryptoterm.domain.alerts import RuleFields
+from cryptoterm.domain.market import Candle, Trade
+from cryptoterm.services.alert_delivery import AlertDelivery
+from cryptoterm.services.alert_engine import AlertEngine
 from cryptoterm.services.market_feed import MarketFeed
+from cryptoterm.services.market_snapshot import MarketSnapshot
 from cryptoterm.services.order_books import OrderBooks
-from cryptoterm.services.snapshots import MarketSnapshot
 from cryptoterm.tui.app import CryptotermApp
 from cryptoterm.tui.context import Publish
 from cryptoterm.tui.screens import HOME, SCREENS, health
 from cryptoterm.tui.screens.dashboard import DashboardScreen
+from cryptoterm.wiring.build import build_scan_session
 from cryptoterm.wiring.options import RunOptions
-from cryptoterm.wiring.scanning import Scanning
 
 OUT_DIR = Path(__file__).resolve().parent.parent / "screenshots"
 START_MS = 1_723_161_600_000  # 2024-08-09 00:00 UTC
@@ -91,19 +95,49 @@ class FrozenDemoRuntime:
         self.feed = FrozenDemoFeed(sim, publish)
         self._tmp = tempfile.TemporaryDirectory(prefix="cryptoterm-shots-")
         self.store = SqliteStore(Path(self._tmp.name) / "cryptoterm.db", batch_ms=0)
-        self.scanning = Scanning(
-            config, self.store, "sim", sim, history=sim, default_symbols=sim.symbols, demo_history=sim
-        )
+        self.scanning = build_scan_session(config, self.store, "sim", sim, history=sim, default_symbols=sim.symbols)
+        repo = AlertsRepo(self.store)
+        self.alerts = AlertEngine(repo, AlertDelivery(repo, None), self.feed, lambda: START_MS)
+        self.anomalies = None
+        self.broker = None
+        self.journal = None
+        self.views = None
 
     async def start(self) -> None:
         await self.feed.sim.subscribe(self.feed.sim.symbols[:DEPTH_SYMBOLS])
         await self.feed.prepare()
         await self.scanning.start()
         await self.scanning.wait_ready()
+        await self._fire_alerts()
+
+    async def _fire_alerts(self) -> None:
+        """Rules around the frozen prices, and the trades that make two of them fire (the feed and alerts screen)."""
+        btc = self.feed.candles("BTC/USDT", "1m", 1)[-1].close
+        eth = self.feed.candles("ETH/USDT", "1m", 1)[-1].close
+        rules = [
+            RuleFields(
+                name="btc-dip", symbol="BTC/USDT", when=f"price crosses_below {btc * 0.999:.2f}", cooldown="10m"
+            ),
+            RuleFields(name="eth-breakout", symbol="ETH/USDT", when=f"price above {eth * 1.002:.2f}", once=True),
+            RuleFields(name="sol-oversold", symbol="SOL/USDT", when="rsi(14) @1h < 25"),
+        ]
+        await asyncio.to_thread(self.alerts.load)
+        for fields in rules:
+            await asyncio.to_thread(self.alerts.add_rule, fields)
+        await self.alerts.start()
+        self.alerts.on_trades(
+            [
+                Trade("BTC/USDT", START_MS - 120_000, btc, 0.1, "buy"),
+                Trade("BTC/USDT", START_MS - 60_000, btc * 0.998, 0.1, "sell"),
+                Trade("ETH/USDT", START_MS - 30_000, eth * 1.003, 1.0, "buy"),
+            ]
+        )
+        await self.alerts.drain()
 
     async def close(self) -> None:
         self.feed.stop()
         self.scanning.close()
+        await self.alerts.close()
         self.store.close()
         self._tmp.cleanup()
 
@@ -147,7 +181,7 @@ def _app() -> CryptotermApp:
         strategy=STRATEGIES,
         scanner=ScannerConfig(interval_s=0.0, on_candle_close=False, history_bars=300, lookback_bars=120),
     )
-    return CryptotermApp(config, RunOptions(mode="demo"), build_runtime=build)
+    return CryptotermApp(config, RunOptions(mode="demo"), build_engine=build)
 
 
 def _hold_machine_figures() -> None:
@@ -157,7 +191,7 @@ def _hold_machine_figures() -> None:
     health.median = lambda values: 2.0
     health.HealthScreen._measure_rates = lambda self, snapshot: None  # type: ignore[method-assign]
     # Log lines carry wall-clock times (and the scanner's own timings): keep the scanner's INFO lines out.
-    for name in ("cryptoterm.wiring.scanning", "cryptoterm.services.scanner"):
+    for name in ("cryptoterm.services.scan_session", "cryptoterm.services.scanner", "cryptoterm.services.alert_engine"):
         logging.getLogger(name).setLevel(logging.WARNING)
 
 

@@ -4,14 +4,20 @@ One place decides what every cryptoterm ccxt client shares: only the configured 
 Binance, loading every market type calls private endpoints as soon as keys are set), currencies and margins
 are not fetched, rate limiting is on, the request timeout comes from `[exchange.reliability]`, keys are passed
 only when set, and `rest_url` / `ws_url` rebase the exchange's endpoints (testnet, regional, proxy, loopback).
+For REST history, two guards are added: ccxt's own log records pass through a redacting filter (ccxt logs request
+headers with API keys at DEBUG), and `refuse_bodies_that_are_not_json` stops a body that did not parse from
+becoming an empty page (see `adapters/ccxt_history.py`).
 """
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
+from contextvars import ContextVar
 from typing import Any
 from urllib.parse import urlsplit
 
-from cryptoterm.adapters.errors import RejectedError
+from cryptoterm.adapters.errors import IncompleteResponseError, RejectedError, redact
 from cryptoterm.config.schema import ExchangeConfig
 from cryptoterm.domain.market import TickerStats
 
@@ -87,3 +93,61 @@ def ticker_from_ccxt(symbol: str, raw: dict[str, Any], now_ms: int) -> TickerSta
         bid=num(raw.get("bid")),
         ask=num(raw.get("ask")),
     )
+
+
+class _RedactingFilter(logging.Filter):
+    """Rewrites ccxt's own debug records (which print request headers and signed URLs) without secrets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = redact(record.getMessage(), tuple(self.secrets))
+        record.args = None
+        return True
+
+
+REDACTOR = _RedactingFilter()
+#: The logger handed to every ccxt client: ccxt logs API-key headers at DEBUG, so it goes through a filter.
+CCXT_LOG = logging.getLogger("cryptoterm.adapters.ccxt_history.ccxt")
+CCXT_LOG.addFilter(REDACTOR)
+
+
+def add_secrets_to_redact(secrets: Iterable[str]) -> None:
+    """Secrets (API key, secret) the ccxt logger must never print."""
+    REDACTOR.secrets.update(s for s in secrets if s)
+
+
+#: What the request under way is, when its body must be JSON; per task, so concurrent requests do not mix.
+EXPECT_JSON: ContextVar[str] = ContextVar("cryptoterm_expect_json", default="")
+
+
+def refuse_bodies_that_are_not_json(exchange: Any) -> None:
+    """Wrap the client's `fetch` (every REST request goes through it): while a data request is under way
+    (`EXPECT_JSON`), an answer that did not parse as JSON — ccxt hands back the raw text, or nothing — raises
+    `IncompleteResponseError` before ccxt's parsers can turn it into an empty page."""
+    fetch = exchange.fetch
+
+    async def fetch_json(url: str, method: str = "GET", headers: Any = None, body: Any = None) -> Any:
+        response = await fetch(url, method, headers, body)
+        what = EXPECT_JSON.get()
+        if what and not isinstance(response, dict | list):
+            raise IncompleteResponseError(
+                f"{exchange.id} {what}: the answer is not the exchange's JSON ({_describe_body(response)})"
+            )
+        return response
+
+    exchange.fetch = fetch_json
+
+
+def _describe_body(body: Any) -> str:
+    """What came back instead of JSON, in a few words (never the body itself: it could carry anything)."""
+    if not isinstance(body, str) or not body.strip():
+        return "an empty body"
+    text = body.lstrip()
+    if text.startswith("<"):
+        return f"an HTML page of {len(body)} characters, e.g. a proxy's or gateway's"
+    if text.startswith(("[", "{")):
+        return f"JSON cut off after {len(body)} characters"
+    return f"{len(body)} characters of text"

@@ -8,6 +8,20 @@ full-jitter backoff, never sooner than the server's `Retry-After`), a per-client
 hammering an exchange that keeps failing, and ccxt errors are translated into the project's error types with
 credentials redacted. `RejectedError`s (unknown symbol, bad request, bad key) surface at once.
 
+Two failures that used to pass for success are refused:
+
+* **A body that is not JSON** (a 200 cut off in transit, a proxy's HTML page): ccxt hands back the text, or an
+  empty page, and an empty page reads as "no more history" — a download ended early and said nothing. Data
+  requests refuse such bodies (`ccxt_client.refuse_bodies_that_are_not_json`: `IncompleteResponseError`,
+  retried, then reported; ccxt's own `BadResponse` becomes the same error). An empty page that did parse ends
+  the history only when the exchange confirms it: the first bar at or after the cursor must lie past the window
+  (a real outage, a market listed later); otherwise the page is retried, then `IncompleteHistoryError` names the
+  series. A rule from the clock alone would misread every real outage as a failure.
+* **A long ban**: a 418 / 429 whose `Retry-After` exceeds `[exchange.reliability] max_wait_s` fails at once
+  (`ExchangeBanned`, one line saying when the ban ends, UTC) instead of sleeping through it; until then every call
+  fails at once without a request (asking during a Binance ban lengthens it). `banned_until_ms` (also in `stats`)
+  is for the health screen. Shorter waits are waited.
+
 `rest_url` (a loopback test server, a proxy, a regional mirror) replaces the scheme and host of every REST
 base URL in `exchange.urls["api"]` while keeping each path, so Binance's `public` entry
 (`https://api.binance.com/api/v3`) becomes `<rest_url>/api/v3` and `fapiPublic` becomes `<rest_url>/fapi/v1`.
@@ -21,12 +35,24 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from cryptoterm.adapters.ccxt_client import ccxt_symbol, make_client, ticker_from_ccxt
+from cryptoterm.adapters.ccxt_client import (
+    CCXT_LOG,
+    EXPECT_JSON,
+    add_secrets_to_redact,
+    ccxt_symbol,
+    make_client,
+    refuse_bodies_that_are_not_json,
+    ticker_from_ccxt,
+)
 from cryptoterm.adapters.ccxt_client import rebase_urls as rebase_urls
 from cryptoterm.adapters.errors import (
+    ExchangeBanned,
     ExchangeUnavailable,
+    IncompleteHistoryError,
+    IncompleteResponseError,
     RateLimitedError,
     RejectedError,
     RetryableError,
@@ -47,25 +73,6 @@ T = TypeVar("T")
 DEFAULT_PAGE_LIMIT = 1000
 
 
-class _RedactingFilter(logging.Filter):
-    """Rewrites ccxt's own debug records (which print request headers and signed URLs) without secrets."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.secrets: set[str] = set()
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = redact(record.getMessage(), tuple(self.secrets))
-        record.args = None
-        return True
-
-
-_REDACTOR = _RedactingFilter()
-#: The logger handed to every ccxt client: ccxt logs API-key headers at DEBUG, so it goes through a filter.
-_CCXT_LOG = logging.getLogger(f"{__name__}.ccxt")
-_CCXT_LOG.addFilter(_REDACTOR)
-
-
 @dataclass
 class RequestStats:
     """Counters for the health screen and for tests: what this client asked and how it went."""
@@ -76,6 +83,12 @@ class RequestStats:
     rate_limited: int = 0
     failures: int = 0
     breaker_rejections: int = 0
+    #: Answers whose body was not JSON (retried).
+    incomplete: int = 0
+    #: Empty candle pages checked with the exchange before being taken as the end of history.
+    empty_pages_checked: int = 0
+    #: When the exchange's current ban ends (epoch ms), 0 when not banned.
+    banned_until_ms: int = 0
 
 
 class CcxtHistory:
@@ -110,6 +123,7 @@ class CcxtHistory:
         self.page_limit = page_limit
         self.max_attempts = max_attempts
         rel = config.reliability
+        self.max_wait_s = rel.max_wait_s
         self.backoff = Backoff(
             backoff_initial_s if backoff_initial_s is not None else rel.backoff_initial_s,
             backoff_max_s if backoff_max_s is not None else rel.backoff_max_s,
@@ -134,8 +148,9 @@ class CcxtHistory:
         if self._exchange is None:
             import ccxt.async_support as ccxt_async  # lazy: see module docstring
 
-            _REDACTOR.secrets.update(self._secrets)
-            self._exchange = make_client(ccxt_async, self.config, logger=_CCXT_LOG)
+            add_secrets_to_redact(self._secrets)
+            self._exchange = make_client(ccxt_async, self.config, logger=CCXT_LOG)
+            refuse_bodies_that_are_not_json(self._exchange)
         return self._exchange
 
     def _ccxt_symbol(self, symbol: str) -> str:
@@ -145,9 +160,21 @@ class CcxtHistory:
     def _project_symbol(symbol: str) -> str:
         return symbol.split(":", 1)[0]
 
-    async def _call(self, what: str, fn: Callable[[], Awaitable[T]]) -> T:
-        """Run one ccxt call with translation, retries, `Retry-After` and the circuit breaker."""
+    @property
+    def banned_until_ms(self) -> int:
+        """When the exchange's current ban ends (epoch ms); 0 when there is none."""
+        until = self.stats.banned_until_ms
+        return until if until > self._now_ms() else 0
+
+    async def _call(self, what: str, fn: Callable[[], Awaitable[T]], *, data: bool = True) -> T:
+        """Run one ccxt call with translation, retries, `Retry-After`, bans and the circuit breaker.
+
+        `data` calls (candles, tickers, depth) must answer with JSON; `load_markets` may read other endpoints."""
         self.stats.calls += 1
+        if self.banned_until_ms:
+            until_ms = self.stats.banned_until_ms
+            wait_s = (until_ms - self._now_ms()) / 1000
+            raise ExchangeBanned.of(f"{self.config.id} {what}", wait_s, until_ms, self.max_wait_s)
         attempt = 0
         while True:
             now = self._monotonic()
@@ -159,6 +186,7 @@ class CcxtHistory:
                 )
             attempt += 1
             self.stats.attempts += 1
+            token = EXPECT_JSON.set(f"{what}" if data else "")
             try:
                 result = await fn()
             except Exception as exc:
@@ -167,7 +195,13 @@ class CcxtHistory:
                     # The exchange answered: it is up, the request was wrong.
                     self.breaker.record_success(self._monotonic())
                     raise error from None
+                if isinstance(error, RateLimitedError) and (wait_s := error.retry_after_s or 0.0) > self.max_wait_s:
+                    self.stats.rate_limited += 1
+                    self.stats.banned_until_ms = until_ms = self._now_ms() + int(wait_s * 1000)
+                    raise ExchangeBanned.of(f"{self.config.id} {what}", wait_s, until_ms, self.max_wait_s) from None
                 self.stats.failures += 1
+                if isinstance(error, IncompleteResponseError):
+                    self.stats.incomplete += 1
                 self.breaker.record_failure(self._monotonic())
                 if attempt >= self.max_attempts or self.breaker.state == "open":
                     raise error from None
@@ -180,6 +214,8 @@ class CcxtHistory:
                 log.warning("%s %s failed (%s); retry %d in %.2fs", self.name, what, error, attempt, delay)
                 await self._sleep(delay)
                 continue
+            finally:
+                EXPECT_JSON.reset(token)
             self.breaker.record_success(self._monotonic())
             self.backoff.reset()
             return result
@@ -193,7 +229,7 @@ class CcxtHistory:
 
     async def _load_markets(self) -> dict[str, Any]:
         exchange = self._client()
-        markets: dict[str, Any] = await self._call("load_markets", lambda: exchange.load_markets())
+        markets: dict[str, Any] = await self._call("load_markets", lambda: exchange.load_markets(), data=False)
         self._markets_loaded = True
         return markets
 
@@ -220,6 +256,7 @@ class CcxtHistory:
                     quote=str(market["quote"]),
                     exchange_id=str(market["id"]),
                     active=market.get("active") is not False,
+                    kind="perp" if usdm else "spot",
                 )
             )
         result.sort(key=lambda info: info.symbol)
@@ -239,30 +276,35 @@ class CcxtHistory:
     ) -> AsyncIterator[list[Candle]]:
         """The same candles as `fetch_candles`, one exchange page at a time (for progress reporting).
 
-        Paging stops at `until_ms`, at an empty page, or when a page makes no progress. The still-forming
-        bar (open_time + length > now) is never returned: stored history must hold only final bars.
+        Paging stops at `until_ms`, at an empty page the exchange confirms (see the module docstring), or when a
+        page makes no progress. The still-forming bar (open_time + length > now) is never returned: stored
+        history must hold only final bars. Raises `IncompleteHistoryError` when pages stay empty where the
+        exchange has bars.
         """
         step = timeframe_ms(timeframe)
         exchange = self._client()
         await self._ensure_markets()
         if exchange.timeframes and timeframe not in exchange.timeframes:
             raise RejectedError(f"{self.config.id} has no {timeframe!r} candles")
-        ccxt_symbol = self._ccxt_symbol(symbol)
         cursor = since_ms
         now = self._now_ms()
         end = now - step + 1 if until_ms is None else min(until_ms, now - step + 1)
         while cursor < end:
-            params: dict[str, Any] = {"until": end - 1}
-            start = cursor
-
-            async def fetch(start: int = start, params: dict[str, Any] = params) -> list[list[Any]]:
-                rows: list[list[Any]] = await exchange.fetch_ohlcv(
-                    ccxt_symbol, timeframe, start, self.page_limit, params
+            page = await self._page(symbol, timeframe, cursor, end)
+            attempt = 1
+            while not page and await self._has_bars(symbol, timeframe, cursor, end):
+                if attempt >= self.max_attempts:
+                    raise IncompleteHistoryError(
+                        f"{self.config.id} {symbol} {timeframe}: {attempt} empty answers for the candles from "
+                        f"{_utc(cursor)} although the exchange has bars before {_utc(end)}; history incomplete"
+                    )
+                delay = self.backoff.next_delay()
+                log.warning(
+                    "%s %s %s: empty page where bars exist; retry in %.2fs", self.name, symbol, timeframe, delay
                 )
-                return rows
-
-            rows = await self._call(f"fetch_ohlcv {symbol} {timeframe}", fetch)
-            page = [_candle(row) for row in rows if start <= int(row[0]) < end]
+                await self._sleep(delay)
+                attempt += 1
+                page = await self._page(symbol, timeframe, cursor, end)
             if not page:
                 return
             yield page
@@ -270,6 +312,34 @@ class CcxtHistory:
             if next_cursor <= cursor:
                 return
             cursor = next_cursor
+
+    async def _page(self, symbol: str, timeframe: str, start: int, end: int) -> list[Candle]:
+        """One page of candles with start <= open_time < end."""
+        exchange = self._client()
+        ccxt_symbol = self._ccxt_symbol(symbol)
+
+        async def fetch() -> list[list[Any]]:
+            rows: list[list[Any]] = await exchange.fetch_ohlcv(
+                ccxt_symbol, timeframe, start, self.page_limit, {"until": end - 1}
+            )
+            return rows
+
+        rows = await self._call(f"fetch_ohlcv {symbol} {timeframe}", fetch)
+        return [_candle(row) for row in rows if start <= int(row[0]) < end]
+
+    async def _has_bars(self, symbol: str, timeframe: str, start: int, end: int) -> bool:
+        """Whether the exchange has a bar in [start, end), asked as "the first bar at or after `start`": an empty
+        page over a real outage, or before a market was listed, is confirmed; one where bars exist is not."""
+        exchange = self._client()
+        ccxt_symbol = self._ccxt_symbol(symbol)
+        self.stats.empty_pages_checked += 1
+
+        async def first_bar() -> list[list[Any]]:
+            rows: list[list[Any]] = await exchange.fetch_ohlcv(ccxt_symbol, timeframe, start, 1)
+            return rows
+
+        rows = await self._call(f"fetch_ohlcv {symbol} {timeframe} (first bar from {_utc(start)})", first_bar)
+        return any(start <= int(row[0]) < end for row in rows)
 
     async def supported_timeframes(self) -> tuple[str, ...]:
         """Timeframes the exchange serves candles for (empty when ccxt does not say)."""
@@ -311,6 +381,10 @@ class CcxtHistory:
                 await exchange.close()
             except Exception as exc:  # closing must not mask the error that led here
                 log.warning("%s close failed: %s", self.name, redact(str(exc), self._secrets))
+
+
+def _utc(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _candle(row: Sequence[Any]) -> Candle:

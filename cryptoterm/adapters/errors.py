@@ -13,10 +13,16 @@ module (and raising or catching these types) costs nothing at startup.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
+
+from cryptoterm.domain.redaction import redact
 
 __all__ = [
     "AdapterError",
+    "ExchangeBanned",
     "ExchangeUnavailable",
+    "IncompleteHistoryError",
+    "IncompleteResponseError",
     "RateLimitedError",
     "RejectedError",
     "RetryableError",
@@ -49,6 +55,35 @@ class RateLimitedError(RetryableError):
         self.retry_after_s = retry_after_s
 
 
+class ExchangeBanned(RateLimitedError):
+    """The exchange asked for a wait longer than `[exchange.reliability] max_wait_s` (a 418 IP ban, a long 429):
+    the request fails at once instead of sleeping through it. `until_ms` is when the ban ends (epoch ms)."""
+
+    def __init__(self, message: str, retry_after_s: float, until_ms: int) -> None:
+        super().__init__(message, retry_after_s)
+        self.until_ms = until_ms
+
+    @classmethod
+    def of(cls, what: str, wait_s: float, until_ms: int, max_wait_s: float) -> ExchangeBanned:
+        """The one line a user reads: what was refused, until when (UTC), and which setting decided."""
+        until = datetime.fromtimestamp(until_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        return cls(
+            f"{what}: the exchange refuses requests until {until} (a wait of {wait_s:,.0f} s, longer than "
+            f"[exchange.reliability] max_wait_s = {max_wait_s:g} s); not waiting",
+            wait_s,
+            until_ms,
+        )
+
+
+class IncompleteResponseError(RetryableError):
+    """A response that is not the exchange's JSON: a body cut off in transit, a proxy's HTML page. Asking again
+    usually helps; read as data it would look like an empty page, and an empty page reads as "no more history"."""
+
+
+class IncompleteHistoryError(IncompleteResponseError):
+    """History that must continue came back empty again and again: the series would have a hole nobody saw."""
+
+
 class RejectedError(AdapterError):
     """The exchange refused the request (bad symbol, bad request, authentication). Never retried."""
 
@@ -56,6 +91,7 @@ class RejectedError(AdapterError):
 
 
 # ccxt class names, most specific first; the first name found along the exception's MRO decides.
+_INCOMPLETE = ("NullResponse", "BadResponse")
 _RATE_LIMITED = ("RateLimitExceeded", "DDoSProtection")
 _RETRYABLE = (
     "RequestTimeout",
@@ -77,24 +113,7 @@ _REJECTED = (
     "ExchangeError",
 )
 
-_SECRET_QUERY_RE = re.compile(
-    r"(?i)\b(signature|api[_-]?key|apikey|secret|token|access[_-]?token|listenkey|passphrase|password)"
-    r"=([^&\s\"']+)"
-)
 _RETRY_AFTER_RE = re.compile(r"(?i)retry[-_ ]after[\"']?\s*[:=]\s*[\"']?(\d+(?:\.\d+)?)")
-
-
-def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
-    """`text` with credential-looking query parameters and the given secret strings replaced by `***`.
-
-    ccxt puts the full request URL (signatures and tokens included) into its error messages; everything an
-    adapter logs or re-raises passes through here first.
-    """
-    cleaned = _SECRET_QUERY_RE.sub(lambda m: f"{m.group(1)}=***", text)
-    for secret in secrets:
-        if secret:
-            cleaned = cleaned.replace(secret, "***")
-    return cleaned
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -133,6 +152,8 @@ def translate_ccxt_error(
     message = redact(f"{type(exc).__name__}: {exc}", secrets)
     names = _ccxt_names(exc)
     for name in names:
+        if name in _INCOMPLETE:
+            return IncompleteResponseError(message)
         if name in _RATE_LIMITED:
             hint = retry_after_s if retry_after_s is not None else retry_after_from_message(str(exc))
             return RateLimitedError(message, hint)

@@ -6,6 +6,10 @@ every message is sent with its event name as apprise's tag filter, so a tagged U
 A URL without a suffix is tagged apprise's `always` and receives every event enabled in `[notify].events`.
 Tags are letters, digits, `_` and `-` (apprise's tag syntax), separated by commas.
 
+Alerts choose channels by their rule's own tags instead (`send_alert`): a rule tagged `telegram` goes to the URLs
+tagged `#telegram`; a rule without tags to every untagged URL and those tagged `#alert`. `[notify].events` does
+not apply to alerts: a rule is the user's own request to be told.
+
 Each URL is delivered and retried on its own (a failing channel never causes duplicates on a working one):
 `1 + retries` attempts with exponential backoff (`retry_backoff_s`, doubled each time). Every attempt is
 handed to the `record` callback (the store writes it to the `notifications` table).
@@ -19,25 +23,24 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
-from urllib.parse import parse_qsl
 
 import apprise
 
 from cryptoterm.adapters.clock import SystemClock
 from cryptoterm.config.schema import NotifyConfig
+from cryptoterm.domain.redaction import redact_secrets, redact_url, split_tags, url_secrets
+from cryptoterm.ports.alerts import DeliveryAttempt, DeliveryStatus
 from cryptoterm.ports.clock import Clock
+from cryptoterm.ports.notify import NotificationAttempt
 
 log = logging.getLogger(__name__)
 
-MASK: Final = "***"
 ALWAYS_TAG: Final = "always"
-_TAG_SUFFIX: Final = re.compile(r"#(?P<tags>[A-Za-z0-9][A-Za-z0-9_-]*(?:,[A-Za-z0-9][A-Za-z0-9_-]*)*)$")
-_HOSTNAME: Final = re.compile(r"^(?:localhost|[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+|\[[0-9A-Fa-f:.]+\])$")
-_MIN_SECRET_LEN: Final = 3
+#: The tag that subscribes a URL to alerts whose rules name no tags.
+ALERT_TAG: Final = "alert"
 #: Loggers that see notification URLs: apprise itself and the HTTP stack its plugins use (urllib3 logs the
 #: request path, where webhook tokens live). Logger filters apply where a record is created, so each is named.
 _FILTERED_LOGGERS: Final = ("apprise", "urllib3", "urllib3.connectionpool", "urllib3.util.retry", "requests")
@@ -48,102 +51,10 @@ class NotifyConfigError(ValueError):
 
 
 @dataclass(frozen=True, slots=True)
-class NotificationAttempt:
-    """One delivery attempt to one channel, as recorded in the `notifications` table (already redacted)."""
-
-    ts: int
-    event: str
-    title: str
-    body: str
-    delivered: bool
-    attempts: int
-    error: str
-
-
-@dataclass(frozen=True, slots=True)
 class _Channel:
     label: str  # the redacted URL: what logs and records may show
     tags: frozenset[str]
     apprise: Any  # apprise.Apprise (untyped library)
-
-
-def split_tags(url: str) -> tuple[str, frozenset[str]]:
-    """(`url` without its `#tag,tag` suffix, the lower-cased tags); no suffix means no tags."""
-    match = _TAG_SUFFIX.search(url)
-    if not match:
-        return url, frozenset()
-    return url[: match.start()], frozenset(t.lower() for t in match.group("tags").split(","))
-
-
-def redact_url(url: str) -> str:
-    """The URL reduced to what is safe to show: scheme and host (and a numeric port) only.
-
-    Credentials become `***@`, any path, query or fragment becomes `/***`, and a "host" that is not a real
-    hostname or IP (many apprise schemes put a token there, e.g. `tgram://BOT_TOKEN/CHAT`) becomes `***`.
-    """
-    url, _tags = split_tags(url.strip())
-    scheme, sep, rest = url.partition("://")
-    if not sep:
-        return MASK
-    netloc, tail = _split_netloc(rest)
-    creds, at, hostport = netloc.rpartition("@")
-    host, port = _split_port(hostport)
-    shown = host if _HOSTNAME.match(host) or _is_ip(host) else MASK
-    out = f"{scheme.lower()}://{MASK + '@' if at and creds else ''}{shown}"
-    if port is not None:
-        out += f":{port}"
-    if tail.strip("/"):
-        out += f"/{MASK}"
-    return out
-
-
-def url_secrets(url: str) -> set[str]:
-    """Every piece of `url` that may be secret: credentials, token-like hosts, path segments, query values."""
-    url, _tags = split_tags(url.strip())
-    secrets: set[str] = {url}
-    _scheme, _sep, rest = url.partition("://")
-    netloc, tail = _split_netloc(rest)
-    creds, _at, hostport = netloc.rpartition("@")
-    host, _port = _split_port(hostport)
-    if not (_HOSTNAME.match(host) or _is_ip(host)):
-        secrets.update({host, hostport})
-    if creds:
-        secrets.add(creds)
-        secrets.update(creds.split(":"))
-    path, _q, query = tail.partition("?")
-    path = path.split("#", 1)[0]
-    secrets.update(seg for seg in path.split("/") if seg)
-    secrets.update(v for _k, v in parse_qsl(query, keep_blank_values=False))
-    return {s for s in secrets if len(s) >= _MIN_SECRET_LEN}
-
-
-def redact_secrets(text: str, secrets: Sequence[str]) -> str:
-    """`text` with every secret replaced by `***`, longest first so a URL is masked before its parts."""
-    for secret in sorted(secrets, key=len, reverse=True):
-        text = text.replace(secret, MASK)
-    return text
-
-
-def _split_netloc(rest: str) -> tuple[str, str]:
-    cut = min((i for i in (rest.find("/"), rest.find("?"), rest.find("#")) if i >= 0), default=len(rest))
-    return rest[:cut], rest[cut:]
-
-
-def _split_port(hostport: str) -> tuple[str, int | None]:
-    if hostport.startswith("["):
-        host, _b, port = hostport.partition("]")
-        host += "]"
-        port = port.lstrip(":")
-        return host, int(port) if port.isdigit() else None
-    host, colon, port = hostport.rpartition(":")
-    if colon and port.isdigit():
-        return host, int(port)
-    return hostport, None
-
-
-def _is_ip(host: str) -> bool:
-    parts = host.split(".")
-    return len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts)
 
 
 class _RedactingFilter(logging.Filter):
@@ -229,7 +140,33 @@ class AppriseNotifier:
         results = await asyncio.gather(*(self._deliver(c, event, title, body) for c in targets))
         return all(results)
 
-    async def _deliver(self, channel: _Channel, event: str, title: str, body: str) -> bool:
+    async def send_alert(
+        self, tags: Sequence[str], title: str, body: str, on_attempt: Callable[[DeliveryAttempt], None]
+    ) -> DeliveryStatus:
+        """Deliver an alert to the channels its tags select (see the module docstring), reporting every attempt
+        to `on_attempt` instead of the notifications table. "no_channel" when no URL is subscribed."""
+        wanted = frozenset(tags) if tags else frozenset({ALERT_TAG})
+        targets = [c for c in self._channels if (c.tags & wanted) or (not c.tags and not tags)]
+        if not targets:
+            return "no_channel"
+        title = redact_secrets(title, self._secrets)
+        body = redact_secrets(body, self._secrets)
+        results = await asyncio.gather(
+            *(
+                self._deliver(c, min(c.tags & wanted) if c.tags else ALWAYS_TAG, title, body, on_attempt)
+                for c in targets
+            )
+        )
+        return "delivered" if all(results) else "failed"
+
+    async def _deliver(
+        self,
+        channel: _Channel,
+        event: str,
+        title: str,
+        body: str,
+        on_attempt: Callable[[DeliveryAttempt], None] | None = None,
+    ) -> bool:
         attempts = 1 + self._retries
         for attempt in range(1, attempts + 1):
             error = ""
@@ -241,7 +178,12 @@ class AppriseNotifier:
             except Exception as exc:  # apprise plugins may raise anything; one channel must not stop others
                 delivered = False
                 error = redact_secrets(f"{type(exc).__name__}: {exc}", self._secrets)
-            self._write(event, title, body, delivered, attempt, error)
+            if on_attempt is None:
+                self._write(event, title, body, delivered, attempt, error)
+            else:
+                self._report(
+                    on_attempt, DeliveryAttempt(self._clock.now_ms(), channel.label, attempt, delivered, error)
+                )
             if delivered:
                 return True
             log.warning(
@@ -261,6 +203,12 @@ class AppriseNotifier:
             problems = []
         text = problems[-1] if problems else "delivery failed"
         return redact_secrets(f"{channel.label}: {text}", self._secrets)
+
+    def _report(self, on_attempt: Callable[[DeliveryAttempt], None], attempt: DeliveryAttempt) -> None:
+        try:
+            on_attempt(attempt)
+        except Exception:
+            log.exception("could not record an alert delivery attempt to %s", attempt.channel)
 
     def _write(self, event: str, title: str, body: str, delivered: bool, attempt: int, error: str) -> None:
         if self._record is None:

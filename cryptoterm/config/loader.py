@@ -1,12 +1,17 @@
 """Find, read and validate the configuration file.
 
 Lookup order: an explicit path (`--config`), `$CRYPTOTERM_CONFIG`, the platform config dir, then built-in
-defaults. Errors are `ConfigError`s whose message names the file, the line (for TOML syntax) or the key path
-(for schema errors) in the user's own terms: `config.toml: [scanner].interval_s: expected a number, got "ten"`.
+defaults — or, for `--demo`, the shipped example configuration with its strategies. Errors are `ConfigError`s
+whose message names the file, the line (for TOML syntax) or the key path (for schema errors) in the user's own
+terms:
+`config.toml: [scanner].interval_s: expected a number from 0 to 86400, got "ten"`. Numeric keys are checked
+against their ranges (`config.ranges`), and values that may be secrets (API keys, notification URLs, any URL) are
+never echoed: only their type is named.
 """
 
 from __future__ import annotations
 
+import datetime
 import os
 import re
 import tomllib
@@ -16,6 +21,7 @@ from typing import Any
 import msgspec
 import platformdirs
 
+from cryptoterm.config.ranges import numeric_range
 from cryptoterm.config.schema import AppConfig, StrategyConfig
 
 APP_NAME = "cryptoterm"
@@ -31,6 +37,13 @@ _TYPE_WORDS = {
     "number": "a number",
 }
 _VALIDATION_RE = re.compile(r"^(?P<what>.*?)(?: - at `\$(?P<path>[^`]*)`)?$")
+#: msgspec's words for a number outside its bounds: `Expected `int` <= 20`, or `Number out of range` for an
+#: integer too large for a float field.
+_OUT_OF_RANGE_RE = re.compile(r"^(?:Expected `(?:int|float)` [<>]=? |Number out of range)")
+#: Longer values are shortened in messages (a 400-digit number is still recognisable from its ends).
+_SHOWN_CHARS = 40
+#: Keys whose values are secrets, as (table, key): never echoed in an error, whatever their type.
+_SECRET_KEYS = {("exchange", "api_key"), ("exchange", "api_secret"), ("notify", "urls")}
 
 
 class ConfigError(Exception):
@@ -64,10 +77,15 @@ def default_config() -> AppConfig:
     return AppConfig()
 
 
-def load_config(explicit: str | None = None) -> AppConfig:
-    """Resolve, read and validate the configuration (see module docstring for the lookup order)."""
+def load_config(explicit: str | None = None, *, demo: bool = False) -> AppConfig:
+    """Resolve, read and validate the configuration (see module docstring for the lookup order). With no config
+    file anywhere, `demo` runs the shipped example (its strategies and alerts) instead of bare defaults."""
     path = resolve_config_path(explicit)
     if path is None:
+        if demo:
+            from cryptoterm.config.example import example_path
+
+            return load_config_file(example_path())
         return default_config()
     return load_config_file(path)
 
@@ -127,7 +145,11 @@ def _read_toml(path: Path) -> dict[str, Any]:
 
 
 def _describe(exc: msgspec.ValidationError, raw: Any, prefix: str = "") -> str:
-    """Turn msgspec's `Expected `float`, got `str` - at `$.a.b`` into `[a].b: expected a number, got "x"`."""
+    """Turn msgspec's `Expected `float`, got `str` - at `$.a.b`` into `[a].b: expected a number, got "x"`.
+
+    A numeric key always states its whole range (`expected an integer from 1 to 20, got 999`), whichever
+    bound was crossed. Values of secret keys and URLs are never echoed: the message says what type was found.
+    """
     match = _VALIDATION_RE.match(str(exc))
     what = match.group("what") if match else str(exc)
     json_path = (prefix[1:] if prefix else "") + ((match.group("path") or "") if match else "")
@@ -141,14 +163,22 @@ def _describe(exc: msgspec.ValidationError, raw: Any, prefix: str = "") -> str:
     if missing:
         return f"{_format_key([*parts, missing.group('f')])}: required key is missing"
     expected = re.match(r"Expected `(?P<exp>[^`]+)`, got `(?P<got>[^`]+)`", what)
-    value = _lookup(raw, parts)
-    shown = _show(value)
+    shown = _show(_lookup(raw, parts), hidden=_is_secret(parts))
+    allowed = numeric_range(parts)
+    if allowed is not None and (expected or _OUT_OF_RANGE_RE.match(what)):
+        return f"{key}: expected {allowed.kind} from {allowed.text}, got {shown}"
     if expected:
         exp = " or ".join(_TYPE_WORDS.get(t.strip(), t.strip()) for t in expected.group("exp").split("|"))
         return f"{key}: expected {exp}, got {shown}"
     if what.startswith("Invalid enum value"):
         return f"{key}: {shown} is not one of the allowed values (see config.example.toml)"
     return f"{key}: {what[0].lower() + what[1:]}"
+
+
+def _is_secret(parts: list[str | int]) -> bool:
+    """Whether the key at `parts` holds a secret (API keys, notification URLs, which carry tokens)."""
+    names = tuple(p for p in parts if isinstance(p, str))
+    return names[:2] in _SECRET_KEYS
 
 
 def _split_path(json_path: str) -> list[str | int]:
@@ -182,15 +212,26 @@ def _lookup(raw: Any, parts: list[str | int]) -> Any:
     return node
 
 
-def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return f'"{value}"'
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "nothing"
+def _show(value: Any, *, hidden: bool = False) -> str:
+    """The value as the user wrote it, or only its kind when it may be a secret (a secret key, any URL)."""
     if isinstance(value, dict):
         return "a table"
     if isinstance(value, list):
         return "a list"
-    return repr(value)
+    if value is None:
+        return "nothing"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if hidden or (isinstance(value, str) and "://" in value):
+        kind = _TYPE_WORDS.get(type(value).__name__, "a value")
+        return f"{kind} (not shown: it may hold a secret)"
+    if isinstance(value, str):
+        text = f'"{value}"'
+    elif isinstance(value, datetime.date | datetime.time):
+        text = value.isoformat()  # TOML dates and times, as the user wrote them
+    else:
+        text = repr(value)
+    if len(text) > _SHOWN_CHARS:
+        cut = _SHOWN_CHARS // 2
+        text = f"{text[:cut]}…{text[-cut // 2 :]} ({len(text)} characters)"
+    return text

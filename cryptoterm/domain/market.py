@@ -132,8 +132,31 @@ class Reconnected(NamedTuple):
     gap_end_ms: int
 
 
+class MarkPrice(NamedTuple):
+    """A USDⓈ-M perpetual's mark price and funding (Binance `markPriceUpdate`, REST `premiumIndex`).
+
+    `funding_rate` is the rate of the next settlement as a fraction (0.0001 = 0.01 %), paid at
+    `next_funding_ms`; `index_price` is the spot index the mark is anchored to (NaN when not sent).
+    """
+
+    symbol: str
+    ts: int
+    mark: float
+    index_price: float
+    funding_rate: float
+    next_funding_ms: int
+
+
+class Rewound(NamedTuple):
+    """A replay went back in time (a seek before the current position): everything the events so far built —
+    bars, tickers, books, tapes — must be forgotten, and the events from the recording's start come again."""
+
+    source: str
+    to_ms: int
+
+
 #: Everything a market stream (live exchange, simulated market, replay) can emit.
-MarketEvent = Trade | Kline | BookTop | TickerStats | DepthSnapshot | DepthUpdate | Reconnected
+MarketEvent = Trade | Kline | BookTop | TickerStats | DepthSnapshot | DepthUpdate | Reconnected | MarkPrice | Rewound
 
 
 class SymbolInfo(NamedTuple):
@@ -144,3 +167,5 @@ class SymbolInfo(NamedTuple):
     quote: str
     exchange_id: str
     active: bool = True
+    #: "spot", or "perp" for a perpetual swap (USDⓈ-M).
+    kind: str = "spot"

@@ -147,6 +147,12 @@ class OrderBook:
             # The snapshot predates the oldest diff we still hold: changes in between are unknown.
             self._buffer = deque(pending, maxlen=self._buffer.maxlen)
             return "stale"
+        hole = self._first_break(pending)
+        if hole is not None:
+            # A hole inside the buffer: keep the diffs from the hole on and ask for a newer snapshot. The
+            # snapshot is never loaded, so no counter says it was.
+            self._buffer = deque(pending[hole:], maxlen=self._buffer.maxlen)
+            return "stale"
         if self.snapshots_loaded:
             self.resyncs += 1
         self.snapshots_loaded += 1
@@ -154,16 +160,21 @@ class OrderBook:
         self.state = "synced"
         self._first_pending = True
         self._buffer.clear()
-        for i, update in enumerate(pending):
-            if not self._chains(update):
-                # A hole inside the buffer: keep the diffs from the hole on and ask for a newer snapshot.
-                self.state = "unsynced"
-                self._first_pending = False
-                self._clear_levels()
-                self._buffer.extend(pending[i:])
-                return "stale"
+        for update in pending:
             self._apply(update)
         return "synced"
+
+    def _first_break(self, pending: list[DepthUpdate]) -> int | None:
+        """Index of the first buffered diff that does not chain onto the one before it, or None."""
+        for i in range(1, len(pending)):
+            previous, update = pending[i - 1], pending[i]
+            if self.futures:
+                chained = update.prev_final_update_id == previous.final_update_id
+            else:
+                chained = update.first_update_id == previous.final_update_id + 1
+            if not chained:
+                return i
+        return None
 
     def reset(self) -> None:
         """Forget everything (e.g. after unsubscribing): empty, unsynced, no buffered diffs."""

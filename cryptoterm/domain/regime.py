@@ -14,22 +14,15 @@ no-lookahead rule as multi-timeframe strategy terms (a bar sees the last regime 
 
 from __future__ import annotations
 
-from typing import Final
-
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from cryptoterm.domain.indicators import adx, atr, ema
+from cryptoterm.domain.regime_labels import BEAR, BULL, HIGH_VOL, LABELS, RANGE, UNKNOWN
 from cryptoterm.domain.timeframes import timeframe_ms
 
-BULL: Final = "bull"
-BEAR: Final = "bear"
-RANGE: Final = "range"
-HIGH_VOL: Final = "high-vol"
-UNKNOWN: Final = "unknown"
-#: Labels a strategy can test for.
-LABELS: Final = (BULL, BEAR, RANGE, HIGH_VOL)
+__all__ = ["BEAR", "BULL", "HIGH_VOL", "LABELS", "RANGE", "UNKNOWN", "LabelArray", "align", "classify"]
 
 LabelArray = npt.NDArray[np.str_]
 

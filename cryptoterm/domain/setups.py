@@ -3,7 +3,7 @@
 A setup is what a scanner hit becomes: an entry, a stop, one or more targets and a position size that risks
 a fixed share of the account. It then lives through a small state machine driven by closed candles:
 
-    new ──► active ──► triggered ──► closed_target | closed_stop
+    new ──► active ──► triggered ──► closed_target | closed_stop | closed_exit
      │        │
      └────────┴──► expired | invalidated
 
@@ -12,6 +12,8 @@ a fixed share of the account. It then lives through a small state machine driven
 * new/active → triggered: a bar's range crosses the entry (low ≤ entry ≤ high).
 * triggered → closed_target: a later bar reaches the first target (R:R is quoted to the first target too).
 * triggered → closed_stop: a bar reaches the stop.
+* triggered → closed_exit: the strategy's `exit` terms all held at the previous bar's close; the position
+  closes at this bar's open, before anything else the bar does (the exit is a market order at the open).
 * new/active → invalidated: before entry, the bar reaches the stop, or the strategy's condition is no longer
   true at the bar's close.
 * new/active → expired: `expires_bars` base bars closed after the signal bar without the entry being hit.
@@ -35,12 +37,16 @@ from cryptoterm.domain.market import Candle
 from cryptoterm.domain.timeframes import timeframe_ms
 
 Direction = Literal["long", "short"]
-SetupState = Literal["new", "active", "triggered", "closed_target", "closed_stop", "expired", "invalidated"]
+SetupState = Literal[
+    "new", "active", "triggered", "closed_target", "closed_stop", "closed_exit", "expired", "invalidated"
+]
 
 #: States in which a setup still needs market data; at most one per strategy + symbol + direction.
 OPEN_STATES: Final[frozenset[str]] = frozenset({"new", "active", "triggered"})
 #: States a setup can never leave.
-FINAL_STATES: Final[frozenset[str]] = frozenset({"closed_target", "closed_stop", "expired", "invalidated"})
+FINAL_STATES: Final[frozenset[str]] = frozenset(
+    {"closed_target", "closed_stop", "closed_exit", "expired", "invalidated"}
+)
 #: Default half-width of the entry zone as a share of the entry-to-stop distance.
 DEFAULT_ZONE_FRACTION: Final = 0.5
 
@@ -124,7 +130,7 @@ class Transition:
 
     @property
     def event(self) -> str:
-        """The notification event name: closed_target and closed_stop are both "closed"."""
+        """The notification event name: closed_target, closed_stop and closed_exit are all "closed"."""
         return "closed" if self.to_state.startswith("closed") else self.to_state
 
 
@@ -239,13 +245,18 @@ def _stop_fill(setup: Setup, candle: Candle) -> float:
 
 
 def advance(
-    setup: Setup, candle: Candle, now_ms: int, condition_still_true: bool | None = None
+    setup: Setup,
+    candle: Candle,
+    now_ms: int,
+    condition_still_true: bool | None = None,
+    exit_due: bool = False,
 ) -> tuple[Setup, list[Transition]]:
     """Apply one closed bar of the setup's timeframe. Returns the new setup and the transitions made.
 
     Bars that are not closed, or that open at or before the newest bar already applied (at first the signal
     bar, which created the setup), change nothing. `condition_still_true` is the strategy's condition on this
-    bar's close; None means "not checked". Transitions are stamped `now_ms`.
+    bar's close; None means "not checked". `exit_due` says the strategy's exit terms held at the previous
+    bar's close: a triggered setup then closes at this bar's open. Transitions are stamped `now_ms`.
     """
     if setup.state in FINAL_STATES or not candle.closed or candle.open_time <= setup.seen_until:
         return setup, []
@@ -286,8 +297,17 @@ def advance(
             step("active", candle.close, "price in entry zone")
         return current, transitions
 
-    # triggered: the stop wins whenever a bar reaches both (conservative).
-    if _reaches_stop(current, candle):
+    # triggered: an exit due at the open comes first; then the stop wins whenever a bar reaches both.
+    if exit_due:
+        step(
+            "closed_exit",
+            candle.open,
+            "exit conditions held",
+            closed_ms=now_ms,
+            exit_price=candle.open,
+            r_multiple=_r_multiple(current, candle.open),
+        )
+    elif _reaches_stop(current, candle):
         fill = _stop_fill(current, candle)
         step(
             "closed_stop",

@@ -8,7 +8,9 @@ and run it again and it continues; run it twice and the second run writes nothin
 does not have (outages, the time before a market was listed) are reported, never filled.
 
 Exit codes: 0 everything downloaded; 1 some series failed (network, exchange errors — the rest still ran);
-2 bad usage (a bad date, an unknown timeframe or symbol), reported before anything is written.
+2 bad usage (a bad date, an unknown exchange, timeframe or symbol), reported before anything is written. What
+can be checked without the network — the exchange id against ccxt's list, the timeframes against the ones
+cryptoterm keeps, the form of each symbol — is checked first, so a typo never waits through network retries.
 """
 
 from __future__ import annotations
@@ -17,29 +19,43 @@ import argparse
 import asyncio
 import difflib
 import json
+import re
 import sys
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-from cryptoterm.adapters.ccxt_history import CcxtHistory
 from cryptoterm.config.schema import AppConfig, ExchangeConfig
 from cryptoterm.domain.gaps import Gap
 from cryptoterm.domain.quality import QualityReport, assess_quality
-from cryptoterm.domain.timeframes import timeframe_ms
+from cryptoterm.domain.timeframes import TIMEFRAMES, timeframe_ms
+from cryptoterm.headless.dates import DateError
+from cryptoterm.headless.dates import parse_date as parse_cli_date
 from cryptoterm.headless.download_args import add_arguments as add_arguments
+from cryptoterm.ports.candles import CandleStore
 from cryptoterm.ports.market import HistorySource
+from cryptoterm.ports.quality import QualityMetricsRow, QualityStore
 from cryptoterm.services.backfill import Backfiller, BackfillProgress, BackfillResult
 
-if TYPE_CHECKING:
-    from cryptoterm.adapters.store import QualityMetricsRow, SqliteStore
+
+class ExchangeHistory(HistorySource, Protocol):
+    """The REST history of an exchange, which can also say which timeframes it serves."""
+
+    async def supported_timeframes(self) -> Sequence[str]: ...
+
+
+class DownloadStore(CandleStore, QualityStore, Protocol):
+    """The store a download writes candles and their quality into."""
+
 
 EXIT_OK = 0
 EXIT_ERRORS = 1
 EXIT_USAGE = 2
 
-_DATE_FORMATS = ("%Y-%m-%d", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S")
+#: A ccxt unified symbol: BASE/QUOTE, or BASE/QUOTE:SETTLE for derivatives ("1000SHIB/USDT", "BTC/USDT:USDT").
+_UNIFIED_SYMBOL = re.compile(r"^[A-Z0-9][A-Z0-9._-]*/[A-Z0-9][A-Z0-9._-]*(?::[A-Z0-9][A-Z0-9._-]*)?$")
 
 
 class UsageError(Exception):
@@ -60,16 +76,10 @@ class DownloadPlan:
 
 def parse_date(text: str, option: str) -> int:
     """Epoch ms (UTC) from a date, a date and time, or an integer epoch-ms; `UsageError` names the option."""
-    value = text.strip()
-    if value.isdigit():
-        return int(value)
-    for fmt in _DATE_FORMATS:
-        try:
-            parsed = datetime.strptime(value, fmt)
-        except ValueError:
-            continue
-        return int(parsed.replace(tzinfo=UTC).timestamp() * 1000)
-    raise UsageError(f"{option}: bad date {text!r} (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM, UTC)")
+    try:
+        return parse_cli_date(text, option)
+    except DateError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _split(value: str) -> tuple[str, ...]:
@@ -82,8 +92,7 @@ def make_plan(config: AppConfig, args: argparse.Namespace, now_ms: int) -> Downl
     if not symbols:
         raise UsageError("--symbols: no symbols given and [watchlist].symbols is empty")
     for symbol in symbols:
-        if "/" not in symbol:
-            raise UsageError(f"--symbols: {symbol!r} is not a unified symbol like BTC/USDT")
+        _check_symbol_form(symbol, "--symbols" if args.symbols else "[watchlist].symbols")
     timeframes = _split(args.timeframes or "")
     if not timeframes:
         raise UsageError("--timeframes: no timeframe given")
@@ -92,11 +101,17 @@ def make_plan(config: AppConfig, args: argparse.Namespace, now_ms: int) -> Downl
             timeframe_ms(timeframe)
         except ValueError as exc:
             raise UsageError(f"--timeframes: {exc}") from None
+        if timeframe not in TIMEFRAMES:
+            raise UsageError(
+                f"--timeframes: {timeframe!r} is not a timeframe cryptoterm keeps (expected one of "
+                f"{', '.join(TIMEFRAMES)})"
+            )
     default_since = now_ms - int(config.watchlist.backfill_days * 86_400_000)
     since = parse_date(args.since, "--since") if args.since else default_since
     until = parse_date(args.until, "--until") if args.until else None
     if until is not None and until <= since:
         raise UsageError(f"--until ({args.until}) must be after --since ({args.since})")
+    _check_exchange_id(args.exchange or config.exchange.id, "--exchange" if args.exchange else "[exchange].id")
     exchange = config.exchange
     if args.exchange and args.exchange != exchange.id:
         # Another exchange than the configured one: its URL overrides and keys do not apply.
@@ -105,22 +120,63 @@ def make_plan(config: AppConfig, args: argparse.Namespace, now_ms: int) -> Downl
     return DownloadPlan(exchange, symbols, timeframes, since, until, json_out)
 
 
-def open_history(exchange: ExchangeConfig) -> CcxtHistory:
+def _check_symbol_form(symbol: str, option: str) -> None:
+    if _UNIFIED_SYMBOL.match(symbol):
+        return
+    hint = ""
+    if _UNIFIED_SYMBOL.match(symbol.upper()):
+        hint = f" (symbols are upper case: {symbol.upper()})"
+    elif "/" not in symbol and symbol.isalnum():
+        hint = " (write base and quote apart, e.g. BTC/USDT)"
+    raise UsageError(f"{option}: {symbol!r} is not a unified symbol like BTC/USDT or BTC/USDT:USDT{hint}")
+
+
+def _check_exchange_id(exchange_id: str, option: str) -> None:
+    """The id must be one of ccxt's exchanges: an unknown one would only fail after the network retries."""
+    import ccxt.async_support as ccxt_async  # the download needs this module next anyway
+
+    known: list[str] = list(ccxt_async.exchanges)
+    if exchange_id in known:
+        return
+    close = difflib.get_close_matches(exchange_id.lower(), known, n=3)
+    hint = f"; did you mean {', '.join(close)}?" if close else "; ccxt's exchange ids are lower case, e.g. binance"
+    raise UsageError(f"{option}: unknown exchange {exchange_id!r}{hint}")
+
+
+def open_history(exchange: ExchangeConfig) -> ExchangeHistory:
     """The REST history client for `exchange` (ccxt itself is imported on first request)."""
-    return CcxtHistory(exchange)
+    from cryptoterm.wiring.build import exchange_history
+
+    return exchange_history(exchange)
 
 
-def open_store(db_path: str) -> SqliteStore:
-    """The SQLite candle store at `db_path` (created and migrated if needed)."""
-    from cryptoterm.adapters.store import SqliteStore
+def open_store(db_path: str) -> DownloadStore:
+    """The SQLite candle store at `db_path` (created and migrated if needed); `UsageError` if it cannot be."""
+    from cryptoterm.wiring.build import store_at
+    from cryptoterm.wiring.errors import StartupError
 
-    return SqliteStore(db_path)
+    try:
+        return store_at(db_path)
+    except StartupError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def check_db_path(db_path: str) -> None:
+    """Refuse a database path that cannot work (under a file, unwritable) before any network; creates nothing."""
+    from cryptoterm.wiring.database_checks import check_database_path
+    from cryptoterm.wiring.errors import StartupError
+
+    try:
+        check_database_path(db_path)
+    except StartupError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def run(config: AppConfig, args: argparse.Namespace, db_path: str) -> int:
     """Entry point called by the CLI. Returns the exit code."""
     try:
         plan = make_plan(config, args, int(time.time() * 1000))
+        check_db_path(db_path)
     except UsageError as exc:
         print(f"cryptoterm download: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -153,7 +209,7 @@ async def download(plan: DownloadPlan, db_path: str) -> int:
     return EXIT_ERRORS if errors else EXIT_OK
 
 
-async def _check_against_exchange(history: CcxtHistory, plan: DownloadPlan) -> None:
+async def _check_against_exchange(history: ExchangeHistory, plan: DownloadPlan) -> None:
     markets = {m.symbol for m in await history.markets()}
     for symbol in plan.symbols:
         if symbol not in markets:
@@ -169,7 +225,7 @@ async def _check_against_exchange(history: CcxtHistory, plan: DownloadPlan) -> N
 
 
 async def _download_all(
-    history: HistorySource, store: SqliteStore, plan: DownloadPlan
+    history: HistorySource, store: DownloadStore, plan: DownloadPlan
 ) -> tuple[list[BackfillResult], list[dict[str, str]], dict[tuple[str, str], QualityReport]]:
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -207,7 +263,7 @@ async def _download_all(
     return results, errors, qualities
 
 
-def _quality(store: SqliteStore, result: BackfillResult) -> QualityReport:
+def _quality(store: DownloadStore, result: BackfillResult) -> QualityReport:
     """Quality of what is now stored for the series, with the outages the exchange confirmed; the result is
     also recorded in `quality_metrics`, where the health screen and `doctor` read it."""
     frame = store.read_candles_frame(result.exchange, result.symbol, result.timeframe, result.since_ms, result.until_ms)
@@ -218,8 +274,6 @@ def _quality(store: SqliteStore, result: BackfillResult) -> QualityReport:
 
 def quality_row(exchange: str, report: QualityReport, checked_ms: int) -> QualityMetricsRow:
     """A `quality_metrics` row from a quality report."""
-    from cryptoterm.adapters.store import QualityMetricsRow
-
     return QualityMetricsRow.from_report(exchange, report, checked_ms)
 
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import argparse
 
+from cryptoterm.domain.timeframes import TIMEFRAMES
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The `download` subcommand's options."""
@@ -17,7 +19,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="comma-separated unified symbols, e.g. BTC/USDT,ETH/USDT (default: the [watchlist] symbols)",
     )
     parser.add_argument(
-        "--timeframes", metavar="LIST", default="1h", help="comma-separated timeframes, e.g. 1h,1d (default 1h)"
+        "--timeframes",
+        metavar="LIST",
+        default="1h",
+        help=f"comma-separated timeframes out of {','.join(TIMEFRAMES)} (default 1h)",
     )
     parser.add_argument(
         "--since",
@@ -25,5 +30,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="first bar, UTC: YYYY-MM-DD or YYYY-MM-DDTHH:MM (default: [watchlist].backfill_days ago)",
     )
     parser.add_argument("--until", metavar="DATE", help="end (exclusive), UTC (default: the last closed bar)")
-    parser.add_argument("--exchange", metavar="ID", help="ccxt exchange id (default: [exchange].id)")
+    parser.add_argument(
+        "--exchange", metavar="ID", help="ccxt exchange id, e.g. binance, kraken (default: [exchange].id)"
+    )
     parser.add_argument("--json", action="store_true", dest="download_json", help="print a JSON summary")

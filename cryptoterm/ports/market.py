@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 from cryptoterm.domain.market import Candle, DepthSnapshot, MarketEvent, SymbolInfo, TickerStats
 
@@ -25,6 +25,10 @@ class StreamHealth:
     last_event_lag_ms: float = float("nan")
     breaker: BreakerState = "closed"
     detail: str = ""
+    #: Connections dropped because they stayed open but delivered no data (`[exchange.reliability] stall_after_s`).
+    stalls: int = 0
+    #: Live snapshots (book tops, tickers, book snapshots) replaced by newer ones before the consumer read them.
+    coalesced: int = 0
 
 
 class MarketStream(Protocol):
@@ -46,6 +50,19 @@ class MarketStream(Protocol):
     def health(self) -> list[StreamHealth]: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class DepthResync(Protocol):
+    """A stream that fetches order-book snapshots when asked (Binance: over REST), optional beside `MarketStream`.
+
+    The feed keeps the one order book per symbol; when that book says it needs a snapshot (start, a gap in the
+    diffs, a reconnect, a snapshot too old to join), the feed calls `request_resync(symbol)` and the stream emits
+    a fresh `DepthSnapshot` into its events. Requests for a symbol whose fetch is under way are merged; the
+    call returns at once. Streams that deliver their own snapshots (the simulated market, replays) lack it.
+    """
+
+    def request_resync(self, symbol: str) -> None: ...
 
 
 class HistorySource(Protocol):

@@ -12,6 +12,7 @@ remembered so a second run does not even ask again.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Callable
@@ -21,9 +22,9 @@ from typing import Protocol, runtime_checkable
 from cryptoterm.domain.gaps import Gap, ceil_to_grid, find_gaps, missing_bars
 from cryptoterm.domain.market import Candle
 from cryptoterm.domain.timeframes import bucket_start, timeframe_ms
+from cryptoterm.ports.candles import CandleStore
 from cryptoterm.ports.clock import Clock
 from cryptoterm.ports.market import HistorySource
-from cryptoterm.ports.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ class Backfiller:
     def __init__(
         self,
         history: HistorySource,
-        store: Store,
+        store: CandleStore,
         exchange: str,
         *,
         clock: Clock | None = None,
@@ -145,7 +146,7 @@ class Backfiller:
         last_closed_end = bucket_start(self._now_ms(), step)
         end = last_closed_end if until_ms is None else min(ceil_to_grid(until_ms, step), last_closed_end)
         end = max(end, start)
-        stored_times = self._stored_times(symbol, timeframe, start, end)
+        stored_times = await asyncio.to_thread(self._stored_times, symbol, timeframe, start, end)
         already = len(stored_times)
         key = (symbol, timeframe)
         missing = find_gaps(stored_times, step, start, end)
@@ -165,7 +166,7 @@ class Backfiller:
                 if not page:
                     continue
                 fetched += len(page)
-                written += self.store.write_candles(self.exchange, symbol, timeframe, page)
+                written += await asyncio.to_thread(self.store.write_candles, self.exchange, symbol, timeframe, page)
                 new_cover = min(page[-1].open_time + step, gap.end_ms)
                 done += max(0, (new_cover - covered_until) // step)
                 covered_until = max(covered_until, new_cover)
@@ -173,7 +174,7 @@ class Backfiller:
             done += (gap.end_ms - covered_until) // step
             report()
 
-        final_times = self._stored_times(symbol, timeframe, start, end)
+        final_times = await asyncio.to_thread(self._stored_times, symbol, timeframe, start, end)
         split = missing_bars(final_times, step, start, end)
         # Remember what the exchange was asked for and does not have. The tail is not remembered: a bar that
         # has just closed may not be served yet, and the next run's range extends past it anyway.

@@ -23,27 +23,35 @@ from cryptoterm.domain.market import (
     DepthUpdate,
     Kline,
     MarketEvent,
+    MarkPrice,
     Reconnected,
+    Rewound,
     TickerStats,
     Trade,
 )
 from cryptoterm.domain.ticker_stats import TickerBook
 from cryptoterm.domain.timeframes import TIMEFRAMES
-from cryptoterm.ports.market import HistorySource, MarketStream
+from cryptoterm.ports.market import DepthResync, HistorySource, MarketStream
+from cryptoterm.services.candle_ring import CandleRing
+from cryptoterm.services.market_snapshot import FeedStats, MarketSnapshot
 from cryptoterm.services.order_books import OrderBooks
-from cryptoterm.services.snapshots import FeedStats, MarketSnapshot
 
 log = logging.getLogger(__name__)
 
 Publish = Callable[[MarketSnapshot], None]
 BarListener = Callable[[BarClosed], None]
+TradeListener = Callable[[Sequence[Trade]], None]
 ReconnectListener = Callable[[Reconnected], None]
+RewindListener = Callable[[Rewound], None]
 
 
 class CandleSink(Protocol):
-    """Where closed bars go to be stored (the batching store writer); must never block."""
+    """Where closed bars (and, with `[store].record_trades`, trades) go to be stored (the batching store writer);
+    must never block."""
 
     def submit_candles(self, exchange: str, symbol: str, timeframe: str, candles: Sequence[Candle]) -> None: ...
+
+    def submit_trades(self, exchange: str, trades: Sequence[Trade]) -> None: ...
 
 
 class MarketFeed:
@@ -64,6 +72,7 @@ class MarketFeed:
         history_limit: int = 2000,
         monotonic: Callable[[], float] = time.monotonic,
         close_grace_ms: int = 0,
+        record_trades: bool = False,
     ) -> None:
         self.stream = stream
         self.exchange = exchange
@@ -73,19 +82,25 @@ class MarketFeed:
         self._publish = publish
         self._min_publish_interval = 1.0 / max_fps if max_fps > 0 else 0.0
         self._sink = sink
+        #: Every trade goes to the sink too (`[store].record_trades`); the writer batches them.
+        self._record_trades = record_trades and sink is not None
         self._sink_queue = sink_queue
         self._monotonic = monotonic
         self._close_grace_ms = close_grace_ms
         self._history_limit = history_limit
         self._bars = BarBuilder(TIMEFRAMES)
         self._tickers = TickerBook(self._bars)
-        self.books = OrderBooks()
+        self.books = OrderBooks(request_snapshot=self._request_snapshot)
         #: When True (replays), symbols are added to `symbols` as their first trade arrives.
         self.discover_symbols = False
         self.last_event_ms = 0
         self._reconnect_listeners: list[ReconnectListener] = []
-        self._history: dict[tuple[str, str], deque[Candle]] = {}
+        self._rewind_listeners: list[RewindListener] = []
+        #: The newest mark price and funding of each perpetual (USDⓈ-M streams `@markPrice@1s`).
+        self.mark_prices: dict[str, MarkPrice] = {}
+        self._history: dict[tuple[str, str], CandleRing] = {}
         self._listeners: list[BarListener] = []
+        self._trade_listeners: list[TradeListener] = []
         self._messages = 0
         self._trades = 0
         self._bars_closed = 0
@@ -93,6 +108,11 @@ class MarketFeed:
         self._rate_window: deque[tuple[float, int]] = deque(maxlen=64)
         self._last_publish = 0.0
         self._stopped = asyncio.Event()
+
+    def _request_snapshot(self, symbol: str) -> None:
+        """The feed's book of `symbol` needs a snapshot: ask a stream that fetches them (others send their own)."""
+        if isinstance(self.stream, DepthResync):
+            self.stream.request_resync(symbol)
 
     def attach(self, stream: MarketStream) -> None:
         """Set the stream once the runtime has built it (construction of the feed stays cheap)."""
@@ -118,6 +138,10 @@ class MarketFeed:
         """Register a callback for stream gap markers (the runtime backfills the gap over REST)."""
         self._reconnect_listeners.append(listener)
 
+    def on_rewound(self, listener: RewindListener) -> None:
+        """Register a callback for a replay going back in time (after the feed has forgotten its state)."""
+        self._rewind_listeners.append(listener)
+
     # ----------------------------------------------------------------- history
     async def load_history(
         self,
@@ -137,7 +161,7 @@ class MarketFeed:
         if not candles:
             return
         series = self._series(symbol, timeframe)
-        if series and candles[0].open_time <= series[-1].open_time:
+        if series and candles[0].open_time <= series.last_open_time():
             merged = {c.open_time: c for c in series}
             merged.update((c.open_time, c) for c in candles if c.closed)
             series.clear()
@@ -152,23 +176,28 @@ class MarketFeed:
         candles = [*closed[-2:], forming] if forming is not None else list(closed[-2:])
         self._bars.seed(symbol, timeframe, [c for c in candles if c is not None])
 
-    def _series(self, symbol: str, timeframe: str) -> deque[Candle]:
+    def _series(self, symbol: str, timeframe: str) -> CandleRing:
         key = (symbol, timeframe)
         series = self._history.get(key)
         if series is None:
-            series = self._history[key] = deque(maxlen=self._history_limit)
+            series = self._history[key] = CandleRing(self._history_limit)
         return series
 
     # ----------------------------------------------------------------- reads (UI thread, cheap)
     def candles(self, symbol: str, timeframe: str, limit: int) -> list[Candle]:
         """The newest `limit` bars: closed history plus the forming bar last (if any)."""
-        series = self._history.get((symbol, timeframe), ())
+        series = self._history.get((symbol, timeframe))
         forming = self._bars.forming(symbol, timeframe)
-        out = list(series)[-limit:] if limit > 0 else []
+        out = series.newest(limit) if series is not None and limit > 0 else []
         if forming is not None and (not out or forming.open_time > out[-1].open_time):
             out.append(forming)
             out = out[-limit:]
         return out
+
+    def on_trades(self, listener: TradeListener) -> None:
+        """Register a callback for every batch of trades, in arrival order (alerts checked trade by trade); it
+        runs on the event loop inside `apply`, so it must be cheap."""
+        self._trade_listeners.append(listener)
 
     def on_bar_closed(self, listener: BarListener) -> None:
         """Register a callback for every closed bar (setup tracker, alerts); called on the event loop."""
@@ -180,6 +209,10 @@ class MarketFeed:
         tickers = self._tickers.snapshots(now, self.symbols)
         forming = {symbol: self._bars.forming_all(symbol) for symbol in self.symbols}
         return MarketSnapshot(ts=now, tickers=tickers, stats=self.stats(), forming=forming)
+
+    def ticker_stats(self) -> tuple[TickerStats, ...]:
+        """The watched symbols' tickers now (what a snapshot carries, without the rest of it)."""
+        return self._tickers.snapshots(self._clock(), self.symbols)
 
     def stats(self) -> FeedStats:
         return FeedStats(
@@ -248,6 +281,10 @@ class MarketFeed:
                 self.books.apply(event)  # type: ignore[arg-type]
             elif kind is Reconnected:
                 self._reconnected(event)  # type: ignore[arg-type]
+            elif kind is MarkPrice:
+                self.mark_prices[event.symbol] = event  # type: ignore[union-attr,assignment]
+            elif kind is Rewound:
+                self._rewound(event)  # type: ignore[arg-type]
             elif kind is Kline:
                 continue  # bars are built from trades; exchange klines are only used by backfill
         if trades:
@@ -258,7 +295,14 @@ class MarketFeed:
                 self.last_event_ms = last
             if self.discover_symbols:
                 self._discover(trades)
+            if self._record_trades:
+                self._sink.submit_trades(self.exchange, trades)  # type: ignore[union-attr]
             self._emit_closed(self._bars.on_trades(trades))
+            for trade_listener in self._trade_listeners:
+                try:
+                    trade_listener(trades)
+                except Exception:
+                    log.exception("trade listener failed")
         self._messages += len(batch)
         self._rate_window.append((self._monotonic(), self._messages))
 
@@ -276,6 +320,20 @@ class MarketFeed:
                 listener(event)
             except Exception:
                 log.exception("reconnect listener failed")
+
+    def _rewound(self, event: Rewound) -> None:
+        """A replay starts over: bars, tickers, books and the market clock begin again from nothing."""
+        self._bars = BarBuilder(TIMEFRAMES)
+        self._tickers = TickerBook(self._bars)
+        self._history.clear()
+        self.books.resync_all()
+        self.mark_prices.clear()
+        self.last_event_ms = 0
+        for listener in self._rewind_listeners:
+            try:
+                listener(event)
+            except Exception:
+                log.exception("rewind listener failed")
 
     def _emit_closed(self, closed: list[BarClosed]) -> None:
         if not closed:

@@ -21,8 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final
 
-from cryptoterm.adapters.errors import redact
-from cryptoterm.adapters.notify_apprise import redact_url
+from cryptoterm.domain.redaction import redact, redact_url
 from cryptoterm.domain.setups import Setup, Transition
 from cryptoterm.ports.notify import Notifier
 
@@ -48,6 +47,7 @@ _LABEL: Final = {
     "triggered": "entry hit",
     "closed_target": "target hit",
     "closed_stop": "stopped out",
+    "closed_exit": "exit conditions met",
     "expired": "expired",
     "invalidated": "invalidated",
 }
@@ -111,7 +111,7 @@ def setup_message(setup: Setup) -> NotificationEvent:
 def transition_message(setup: Setup, transition: Transition) -> NotificationEvent:
     """A lifecycle message: what happened, at what price and when, then the levels for reference."""
     label = _LABEL.get(transition.to_state, transition.to_state)
-    if transition.to_state in ("closed_target", "closed_stop") and setup.r_multiple is not None:
+    if transition.to_state in ("closed_target", "closed_stop", "closed_exit") and setup.r_multiple is not None:
         label = f"{label} {setup.r_multiple:+.2f}R"
     lines = [
         f"{label.capitalize()} at {format_price(transition.price)} — {transition.note}",
@@ -180,6 +180,14 @@ class NotificationOutbox:
     def _kick(self) -> None:
         if self._task is None or self._task.done():
             self._task = asyncio.ensure_future(self.drain())
+
+    async def flush(self) -> list[bool]:
+        """Wait for the delivery under way (bound mode), then deliver what is still queued: a process about to
+        exit calls this so nothing emitted is lost. Returns the results of the deliveries it made itself."""
+        task = self._task
+        if task is not None and not task.done():
+            await asyncio.shield(task)
+        return await self.drain()
 
     async def drain(self) -> list[bool]:
         """Deliver everything queued, oldest first; returns each delivery's result. Never raises."""

@@ -15,11 +15,11 @@ from typing import Protocol
 
 import pandas as pd
 
-from cryptoterm.adapters.store import QualityMetricsRow
 from cryptoterm.config.schema import QualityConfig
 from cryptoterm.domain.market import Candle
-from cryptoterm.domain.quality import QualityReport, assess_quality
+from cryptoterm.domain.quality import QualityReport, assess_quality, market_moves
 from cryptoterm.domain.timeframes import timeframe_ms
+from cryptoterm.ports.quality import QualityMetricsRow
 
 log = logging.getLogger(__name__)
 
@@ -62,9 +62,25 @@ class QualityMonitor:
         """Assess each watched series now; store and remember the reports. One bad series never stops the rest."""
         now = self._clock()
         reports: list[QualityReport] = []
-        for symbol in list(self._source.symbols):
+        symbols = list(self._source.symbols)
+        series = {
+            (symbol, timeframe): [c for c in self._source.candles(symbol, timeframe, self._bars) if c.closed]
+            for symbol in symbols
+            for timeframe in CHECKED_TIMEFRAMES
+        }
+        # How the watched market moved in each bar: a move most symbols made is not one symbol's bad tick.
+        markets = {
+            timeframe: market_moves(
+                {
+                    s: ([c.open_time for c in series[s, timeframe]], [c.close for c in series[s, timeframe]])
+                    for s in symbols
+                }
+            )
+            for timeframe in CHECKED_TIMEFRAMES
+        }
+        for symbol in symbols:
             for timeframe in CHECKED_TIMEFRAMES:
-                closed = [c for c in self._source.candles(symbol, timeframe, self._bars) if c.closed]
+                closed = series[symbol, timeframe]
                 if not closed:
                     continue
                 try:
@@ -76,6 +92,7 @@ class QualityMonitor:
                         spike_sigma=self._config.spike_sigma,
                         # A closed bar is only due one period after it opened, plus the configured patience.
                         stale_after_ms=timeframe_ms(timeframe) + int(self._config.stale_after_s * 1000),
+                        market=markets[timeframe],
                     )
                 except Exception:
                     log.exception("quality check of %s %s failed", symbol, timeframe)

@@ -18,17 +18,19 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cryptoterm.adapters.store.setups_repo import SetupsRepo
 from cryptoterm.domain.market import Candle
 from cryptoterm.domain.setups import Setup, Transition, advance
 from cryptoterm.domain.timeframes import timeframe_ms
 from cryptoterm.ports.clock import Clock
+from cryptoterm.ports.setups import SetupStore
 from cryptoterm.services.notifications import NotificationOutbox, transition_message
 
 log = logging.getLogger(__name__)
 
 #: Re-checks a setup's strategy condition at a bar's close time; None means "cannot tell" (no invalidation).
 ConditionCheck = Callable[[Setup, int], "bool | None"]
+#: Whether a setup's exit terms all held on the newest bar closed by a time.
+ExitCheck = Callable[[Setup, int], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,15 +46,17 @@ class SetupTracker:
 
     def __init__(
         self,
-        repo: SetupsRepo,
+        repo: SetupStore,
         clock: Clock,
         notifications: NotificationOutbox | None = None,
         condition: ConditionCheck | None = None,
+        exit_check: ExitCheck | None = None,
     ) -> None:
         self._repo = repo
         self._clock = clock
         self._notifications = notifications
         self._condition = condition
+        self._exit_check = exit_check
         self._lock = threading.Lock()
 
     def on_bar_closed(self, symbol: str, timeframe: str, candle: Candle) -> list[TrackedChange]:
@@ -69,7 +73,13 @@ class SetupTracker:
                 still_true = None
                 if self._condition is not None and setup.state in ("new", "active"):
                     still_true = self._condition(setup, bar_close)
-                updated, transitions = advance(setup, candle, now, still_true)
+                # Exit terms that held at the previous bar's close close the position at this bar's open.
+                exit_due = (
+                    self._exit_check is not None
+                    and setup.state == "triggered"
+                    and self._exit_check(setup, candle.open_time)
+                )
+                updated, transitions = advance(setup, candle, now, still_true, exit_due)
                 self._repo.save_transitions(updated, transitions)
                 if not transitions:
                     continue

@@ -5,9 +5,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping, Sequence
 
-from cryptoterm.adapters.store.candles import SqliteStore
 from cryptoterm.config.schema import UniverseConfig
 from cryptoterm.domain.universe import VolumeEntry, fixed_universe, top_by_quote_volume
+from cryptoterm.ports.candles import CandleReader
 from cryptoterm.ports.market import HistorySource
 
 #: Bars of the 1h series summed for the offline 24 h quote volume.
@@ -25,7 +25,7 @@ class UniverseProvider:
 
     def __init__(
         self,
-        store: SqliteStore,
+        store: CandleReader,
         exchange: str,
         universes: Mapping[str, UniverseConfig],
         default: Sequence[str],

@@ -87,7 +87,30 @@ def fmt_clock(ts_ms: int) -> str:
     return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).strftime("%Y-%m-%d %H:%M:%S")
 
 
+HOUR_MS = 3_600_000
+DAY_MS = 86_400_000
+
+
 def fmt_bar_time(ts_ms: int, timeframe_ms: int) -> str:
-    """An x-axis label for a bar: time of day for intraday bars, the date for daily ones."""
+    """An x-axis label for a bar: time of day below 1h bars (a chart spans hours), date and time for 1h / 4h
+    bars (it spans days or weeks, so a bare "14:00" would be ambiguous), the date for daily bars."""
     moment = datetime.fromtimestamp(ts_ms / 1000, tz=UTC)
-    return moment.strftime("%m-%d") if timeframe_ms >= 86_400_000 else moment.strftime("%H:%M")
+    if timeframe_ms >= DAY_MS:
+        return moment.strftime("%m-%d")
+    if timeframe_ms >= HOUR_MS:
+        return moment.strftime("%m-%d %H:%M")
+    return moment.strftime("%H:%M")
+
+
+def axis_label_step(bars: int, most_labels: int, label_width: int) -> int:
+    """Bars between x-axis labels: at most `most_labels`, and at least the label's width plus a gap apart
+    (closer labels collide, and plotext then drops or shifts one of them)."""
+    spacing = label_width + 2
+    return max(1, bars // max(1, min(most_labels, bars // spacing)))
+
+
+def fmt_spread(spread: float, mid: float) -> str:
+    """A spread with its book's price decimals (0.01 on BTC, 0.0100 on SOL): one precision per ladder."""
+    if _missing(spread):
+        return DASH
+    return f"{spread:,.{price_decimals(mid if not _missing(mid) else spread)}f}"

@@ -6,13 +6,17 @@ called from any thread (feed, thread workers, library callbacks) without touchin
 
 Secrets never reach the screen: configured keys are masked verbatim, and credentials embedded in text
 (`api_key=…`, `token=…`, `user:password@` in URLs, bearer tokens) are masked by pattern.
+
+A failing connection retries with backoff and warns on every attempt; without a network that is dozens of
+near-identical lines that bury everything else. `FloodGate` lets the first few warnings of a logger through
+per minute and sums up the rest in one line with its first warning after that minute.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from textual.message_pump import MessagePump
 
@@ -39,6 +43,30 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     return _BEARER.sub(lambda m: f"{m.group(1)}{MASK}", text)
 
 
+class FloodGate:
+    """Per logger, at most `burst` warnings (or worse) per `window_s`; the rest are counted, then summed up."""
+
+    def __init__(self, burst: int = 5, window_s: float = 60.0) -> None:
+        self.burst = burst
+        self.window_s = window_s
+        self._windows: dict[str, tuple[float, int]] = {}  # logger → (window start, records in it)
+
+    def admit(self, record: logging.LogRecord) -> tuple[bool, str]:
+        """(show this record?, a summary line to show first: "" when nothing was held back)."""
+        if record.levelno < logging.WARNING or record.levelno >= logging.ERROR:
+            return True, ""
+        start, seen = self._windows.get(record.name, (record.created, 0))
+        summary = ""
+        if record.created - start >= self.window_s:
+            held = seen - self.burst
+            if held > 0:
+                summary = f"{held} more warning{'s' * (held != 1)} like these in {self.window_s:.0f} s not shown"
+            start, seen = record.created, 0
+        seen += 1
+        self._windows[record.name] = (start, seen)
+        return seen <= self.burst, summary
+
+
 class TuiLogHandler(logging.Handler):
     """A `logging.Handler` that posts each record, formatted and redacted, to a Textual message pump."""
 
@@ -47,17 +75,39 @@ class TuiLogHandler(logging.Handler):
         self._target = target
         self._secrets = tuple(s for s in secrets if s)
         self.setFormatter(logging.Formatter("%(message)s"))
+        self.gate = FloodGate()
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            text = redact(self.format(record), self._secrets)
-            line = LogLine(
-                created=record.created,
-                level=record.levelno,
-                level_name=record.levelname,
-                logger=record.name,
-                text=text,
-            )
-            self._target.post_message(LogRecorded(line))
+            show, summary = self.gate.admit(record)
+            if summary:
+                self._post(record, summary)
+            if show:
+                self._post(record, redact(self.format(record), self._secrets))
         except Exception:
             self.handleError(record)
+
+    def _post(self, record: logging.LogRecord, text: str) -> None:
+        line = LogLine(
+            created=record.created, level=record.levelno, level_name=record.levelname, logger=record.name, text=text
+        )
+        self._target.post_message(LogRecorded(line))
+
+
+def attach_log_pane(target: MessagePump, secrets: Iterable[str], level: int) -> Callable[[], None]:
+    """Route the process's log records to `target` and cryptoterm's loggers to `level`; returns the undo.
+
+    The undo also puts cryptoterm's level back as it was: one process may run several apps (tests do), and a level
+    left behind would hide records from whatever runs next.
+    """
+    handler = TuiLogHandler(target, secrets=secrets, level=level)
+    ours = logging.getLogger("cryptoterm")
+    before = ours.level
+    logging.getLogger().addHandler(handler)
+    ours.setLevel(level)
+
+    def detach() -> None:
+        logging.getLogger().removeHandler(handler)
+        ours.setLevel(before)
+
+    return detach

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from cryptoterm.services.snapshots import MarketSnapshot
+from cryptoterm.services.market_snapshot import MarketSnapshot
 from cryptoterm.tui.context import LogLine
 
 if TYPE_CHECKING:
@@ -58,6 +58,10 @@ class SymbolOpened(Message):
     def __init__(self, symbol: str) -> None:
         super().__init__()
         self.symbol = symbol
+
+
+class UiStateChanged(Message):
+    """The user changed something the workstation remembers (watchlist, strategy, sort, timeframe)."""
 
 
 class ScanFinished(Message, bubble=False):

@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 
-class SetupError(Exception):
-    """The runtime cannot be built as configured; the message is one line for the user."""
+class StartupError(Exception):
+    """The product cannot be built as configured (a database that will not open, a missing replay file, an
+    unusable notification URL); the message is one line for the user."""

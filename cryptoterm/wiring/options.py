@@ -16,6 +16,9 @@ class RunOptions:
     db_path: str | None = None
     replay_path: str | None = None
     replay_speed: float = 1.0
+    #: A replay stays open once the recording has played, so a seek back can replay it (the TUI); `--headless`
+    #: ends with the recording.
+    hold_replay_end: bool = False
     record_path: str | None = None
     json: bool = False
     offline: bool = False

@@ -6,12 +6,19 @@ import csv
 import gzip
 import json
 import math
+import re
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from cryptoterm.adapters.binance.decode import BinanceDecoder, DecodeError, SubscriptionReply, UnknownMessage
+from cryptoterm.adapters.binance.decode import (
+    BinanceDecoder,
+    DecodeError,
+    RejectedValue,
+    SubscriptionReply,
+    UnknownMessage,
+)
 from cryptoterm.adapters.binance.symbols import SymbolMap, split_native, to_native, to_stream
 from cryptoterm.adapters.replay import read_recording
 from cryptoterm.domain.market import BookTop, DepthSnapshot, DepthUpdate, Kline, TickerStats, Trade
@@ -109,13 +116,13 @@ def test_tickers_full_and_mini(shared_data: Path) -> None:
     assert stats.symbol == "BNB/USDT" and stats.last == 553.8 and stats.open_24h == 557.7
     assert stats.bid == 553.7 and stats.ask == 553.8
     assert stats.change_pct == pytest.approx(-0.699, abs=1e-3)  # Binance's own "P"
-    mini = {"e": "24hrMiniTicker", "E": 5, "s": "ETHBTC", "c": "0.05", "o": "0.04", "h": "0.06"}
+    mini = {"e": "24hrMiniTicker", "E": 1711065600000, "s": "ETHBTC", "c": "0.05", "o": "0.04", "h": "0.06"}
     mini |= {"l": "0.03", "v": "10", "q": "0.5"}
     events = decoder.decode(json.dumps({"stream": "!miniTicker@arr", "data": [mini, mini]}))
     assert isinstance(events, list) and len(events) == 2
     first = events[0]
     assert isinstance(first, TickerStats)
-    assert first[:8] == ("ETH/BTC", 5, 0.05, 0.04, 0.06, 0.03, 10.0, 0.5)
+    assert first[:8] == ("ETH/BTC", 1711065600000, 0.05, 0.04, 0.06, 0.03, 10.0, 0.5)
     assert math.isnan(first.bid) and math.isnan(first.ask)  # mini tickers carry no book
     assert len(decoder.decode(json.dumps([mini]))) == 1  # type: ignore[arg-type]
 
@@ -172,8 +179,12 @@ def test_user_data_and_unknown_fixtures_are_unknown_not_crashes(shared_data: Pat
         except UnknownMessage:
             outcome["unknown"] += 1
             assert "execution" in name or "order_update" in name or "algo" in name or "trade_lite" in name
+        except RejectedValue as rejected:
+            # Binance's documentation examples carry the placeholder event time 123456789 (1970-01-02).
+            outcome["rejected"] += 1
+            assert b'"E": 123456789' in raw and "$.E = 123456789: Expected `int` >= 1262304000000" in str(rejected)
     # market fixtures: trade, aggTrade, 2 bookTicker, 2 depthUpdate, 2 24hrTicker; the rest are user data
-    assert outcome == {"decoded": 8, "unknown": 34}
+    assert outcome == {"decoded": 5, "rejected": 3, "unknown": 34}
 
 
 def test_unknown_user_data_stream_does_not_echo_its_listen_key() -> None:
@@ -181,3 +192,23 @@ def test_unknown_user_data_stream_does_not_echo_its_listen_key() -> None:
     with pytest.raises(UnknownMessage) as caught:
         BinanceDecoder().decode(f'{{"stream":"{listen_key}","data":{{"e":"outboundAccountPosition"}}}}')
     assert listen_key not in str(caught.value)
+
+
+def _depth_message(bids: list[list[str]], first: int = 10, last: int = 12) -> bytes:
+    data = {"e": "depthUpdate", "E": 1723161600000, "s": "BTCUSDT", "U": first, "u": last, "b": bids, "a": []}
+    return json.dumps({"stream": "btcusdt@depth@100ms", "data": data}).encode()
+
+
+def test_depth_levels_of_quantity_zero_are_kept_bad_levels_and_ids_rejected() -> None:
+    decoder = BinanceDecoder()
+    [diff] = decoder.decode(_depth_message([["61000.5", "0.00000000"], ["61000.4", "1.2"]]), 1723161600100)  # type: ignore[misc]
+    assert isinstance(diff, DepthUpdate) and diff.bids == ((61000.5, 0.0), (61000.4, 1.2))  # 0 removes a level
+    cases = {
+        "$.b[1][1] = 'NaN'": _depth_message([["61000.5", "1"], ["61000.4", "NaN"]]),
+        "$.b[0][0] = '-61000.5'": _depth_message([["-61000.5", "1"]]),
+        "$.b[0][1] = '-1'": _depth_message([["61000.5", "-1"]]),
+        "first update id 12 is after the last 10": _depth_message([], first=12, last=10),
+    }
+    for expected, raw in cases.items():
+        with pytest.raises(RejectedValue, match=re.escape(expected)):
+            decoder.decode(raw, 1723161600100)

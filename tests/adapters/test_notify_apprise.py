@@ -6,15 +6,10 @@ import logging
 
 import pytest
 
-from cryptoterm.adapters.notify_apprise import (
-    AppriseNotifier,
-    NotificationAttempt,
-    NotifyConfigError,
-    redact_url,
-    split_tags,
-    url_secrets,
-)
+from cryptoterm.adapters.notify_apprise import AppriseNotifier, NotifyConfigError
 from cryptoterm.config.schema import NotifyConfig
+from cryptoterm.domain.redaction import redact_url, split_tags, url_secrets
+from cryptoterm.ports.notify import NotificationAttempt
 from tests.loopback.notify_receiver import NotifyReceiver
 
 TOKEN = "s3cr3tTOKENabc123"

@@ -155,3 +155,92 @@ def test_recorder_append_continues_a_gzip_recording(tmp_path: Path) -> None:
         (1, b'{"stream":"btcusdt@trade","data":{}}'),
         (2, b'{"lastUpdateId":5,"bids":[],"asks":[]}'),
     ]
+
+
+TRADE = (
+    b'{"stream":"btcusdt@trade","data":{"e":"trade","E":1723075200000,"s":"BTCUSDT","t":1,'
+    b'"p":"60000.5","q":"0.1","T":1723075200000,"m":false}}'
+)
+
+
+def test_check_recording_accepts_real_recordings_and_trade_csvs(shared_data: Path) -> None:
+    from cryptoterm.adapters.replay import CHECKED_MESSAGES, check_recording, recording_problem
+
+    assert check_recording(shared_data / SPOT) == CHECKED_MESSAGES
+    assert check_recording(shared_data / "trades/binance-spot_BTCUSDT_trades_2024-08-08.csv.gz") == CHECKED_MESSAGES
+    assert recording_problem(shared_data / "ws/cryptofeed_binance-usdm.jsonl.gz") is None
+
+
+def test_check_recording_accepts_a_short_recording_of_our_own(tmp_path: Path) -> None:
+    from cryptoterm.adapters.replay import check_recording
+
+    path = tmp_path / "short.jsonl"
+    with Recorder(path) as rec:
+        rec.write(TRADE, 1_723_075_200_000_000_000)
+        rec.write(b'{"stream":"btcusdt@weird","data":{}}', 1_723_075_200_100_000_000)  # skipped later, as live
+    assert check_recording(path) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("garbage.jsonl", bytes(range(256)) * 20, r"garbage\.jsonl:1: not a recorded message"),
+        ("other.jsonl", b'{"a": 1}\n{"b": 2}\n', r"other\.jsonl:1: not a recorded message \(Object missing required"),
+        (
+            "foreign.jsonl",
+            b'{"recv_time_ns": 5, "msg": {"hello": "world"}}\n' * 3,
+            r"foreign\.jsonl: not a market-data recording: no Binance stream message among its first 3",
+        ),
+        ("empty.jsonl", b"\n\n", r"empty\.jsonl: the recording holds no messages"),
+        ("bad.jsonl.gz", b"not gzip at all" * 10, r"bad\.jsonl\.gz: cannot read it as a recording \(Not a gzipped"),
+        ("x_BTCUSDT_trades_1.csv", b"\xff\xfe\x00garbage" * 50, r"x_BTCUSDT_trades_1\.csv: cannot read it .*UTF-8"),
+        ("y_BTCUSDT_trades_1.csv", b"a,b\n1,2\n", r"y_BTCUSDT_trades_1\.csv:1: trade CSV lacks column"),
+        ("trades.csv", b"trade_id,price\n", r"trades\.csv: cannot tell the symbol from the file name \(name it like"),
+    ],
+)
+def test_check_recording_rejects_what_is_not_a_recording_in_one_line(
+    tmp_path: Path, name: str, content: bytes, message: str
+) -> None:
+    from cryptoterm.adapters.replay import check_recording, recording_problem
+
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(RecordingError, match=message) as info:
+        check_recording(path)
+    assert "\n" not in str(info.value)
+    assert recording_problem(path) == str(info.value)
+
+
+def test_check_recording_rejects_a_truncated_gzip_and_a_missing_file(tmp_path: Path) -> None:
+    from cryptoterm.adapters.replay import check_recording
+
+    whole = gzip.compress(b"".join(b'{"recv_time_ns":%d,"msg":%s}\n' % (i, TRADE) for i in range(1, 400)))
+    path = tmp_path / "cut.jsonl.gz"
+    path.write_bytes(whole[: len(whole) // 3])
+    with pytest.raises(RecordingError, match=r"cut\.jsonl\.gz: cannot read it as a recording \(Compressed file"):
+        check_recording(path)
+    with pytest.raises(RecordingError, match=r"nope\.jsonl: replay file not found"):
+        check_recording(tmp_path / "nope.jsonl")
+
+
+async def test_the_end_of_a_replay_is_logged_with_its_event_count(
+    shared_data: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="cryptoterm.adapters.replay")
+    stream = ReplayStream(shared_data / SPOT, speed=0)
+    events = await _all(stream)
+    finished = [r.getMessage() for r in caplog.records if "replay finished" in r.getMessage()]
+    assert finished == [
+        f"replay:{Path(SPOT).name}: replay finished: {len(events)} events from 41249 messages (0 skipped)"
+    ]
+    assert stream.health()[0].state == "closed"
+
+
+async def test_a_replay_closed_early_does_not_claim_it_finished(
+    shared_data: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO", logger="cryptoterm.adapters.replay")
+    stream = ReplayStream(shared_data / SPOT, speed=0, max_batch=100)
+    async for _batch in stream.batches():
+        await stream.close()
+    assert not [r for r in caplog.records if "replay finished" in r.getMessage()]

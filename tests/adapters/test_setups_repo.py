@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from cryptoterm.adapters.notify_apprise import NotificationAttempt
-from cryptoterm.adapters.store.candles import SqliteStore
 from cryptoterm.adapters.store.setups_repo import SetupsRepo
+from cryptoterm.adapters.store.sqlite_store import SqliteStore
 from cryptoterm.domain.market import Candle
 from cryptoterm.domain.setups import ConditionResult, Setup, advance, build_setup
 from cryptoterm.domain.timeframes import HOUR_MS
+from cryptoterm.ports.notify import NotificationAttempt
 
 T0 = 1_700_002_800_000 - (1_700_002_800_000 % HOUR_MS)
 

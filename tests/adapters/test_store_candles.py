@@ -16,7 +16,7 @@ from sqlite_utils import Database
 from cryptoterm.adapters.store import QualityMetricsRow, SqliteStore, StoreError, open_database
 from cryptoterm.config.schema import StoreConfig
 from cryptoterm.domain.market import Candle, SymbolInfo, Trade
-from cryptoterm.ports.store import Store
+from cryptoterm.ports.candles import CandleStore
 
 EX = "binance"
 MIN = 60_000
@@ -39,7 +39,7 @@ def store(tmp_path: Path) -> Iterator[SqliteStore]:
 
 
 def test_upsert_is_idempotent_and_counts_new_rows(store: SqliteStore) -> None:
-    port: Store = store  # mypy checks that SqliteStore implements the port
+    port: CandleStore = store  # mypy checks that SqliteStore implements the port
     candles = bars(50)
     assert port.write_candles(EX, "BTC/USDT", "1m", candles) == 50
     assert port.write_candles(EX, "BTC/USDT", "1m", candles) == 0

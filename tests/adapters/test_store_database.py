@@ -67,6 +67,7 @@ EXPECTED_COLUMNS = {
         "new_setups",
         "errors",
         "errors_json",
+        "notes_json",
     ],
     "setups": [
         "id",
@@ -99,7 +100,7 @@ EXPECTED_COLUMNS = {
 EXPECTED_PKS = {
     "symbols": ["exchange", "symbol"],
     "candles": ["exchange", "symbol", "timeframe", "open_time"],
-    "trades": ["exchange", "symbol", "trade_id"],
+    "trades": ["rowid"],  # unique by (exchange, symbol, trade_id) only when a trade has an id (schema v3)
     "quality_metrics": ["exchange", "symbol", "timeframe"],
     "strategies": ["name"],
     "scan_runs": ["id"],
@@ -108,6 +109,8 @@ EXPECTED_PKS = {
     "notifications": ["id"],
     "alerts": ["id"],
     "alert_events": ["id"],
+    "backtests": ["id"],
+    "backtest_trades": ["id"],
 }
 
 
@@ -137,7 +140,7 @@ def test_default_db_path_is_in_the_user_data_dir(monkeypatch: pytest.MonkeyPatch
         assert (tmp_path / "xdg" / "cryptoterm" / "cryptoterm.db").is_file()
 
 
-def test_migration_one_creates_every_table_with_its_columns_and_keys(tmp_path: Path) -> None:
+def test_migrations_create_every_table_with_its_columns_and_keys(tmp_path: Path) -> None:
     db = open_database(tmp_path / "c.db")
     try:
         names = set(db.table_names())
@@ -155,6 +158,8 @@ def test_migration_one_creates_every_table_with_its_columns_and_keys(tmp_path: P
         assert "AUTOINCREMENT" in db.table("scan_runs").schema.upper()
         fks = {(fk.column, fk.other_table) for fk in db.table("setup_events").foreign_keys}
         assert ("setup_id", "setups") in fks
+        fks = {(fk.column, fk.other_table) for fk in db.table("backtest_trades").foreign_keys}
+        assert ("backtest_id", "backtests") in fks
     finally:
         db.close()
 
@@ -197,10 +202,10 @@ def test_a_failing_migration_rolls_back_whole(tmp_path: Path) -> None:
 def test_later_migration_applies_in_order(tmp_path: Path) -> None:
     path = tmp_path / "c.db"
     db = open_database(path)
-    newer = (*MIGRATIONS, Migration(len(MIGRATIONS) + 1, "journal", "CREATE TABLE journal (id INTEGER PRIMARY KEY);"))
+    newer = (*MIGRATIONS, Migration(len(MIGRATIONS) + 1, "notes", "CREATE TABLE later_notes (id INTEGER PRIMARY KEY);"))
     try:
         assert migrate_schema(db, str(path), newer) == [len(MIGRATIONS) + 1]
-        assert "journal" in db.table_names()
+        assert "later_notes" in db.table_names()
         assert schema_version(db) == len(MIGRATIONS) + 1
     finally:
         db.close()

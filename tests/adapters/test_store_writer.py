@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import sqlite3
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -14,10 +13,10 @@ from sqlite_utils import Database
 
 from cryptoterm.adapters.store import SqliteStore, StoreError, StoreWriter, database
 from cryptoterm.domain.market import Candle
+from tests.waiting import GUARD_S, eventually_sync
 
 EX = "binance"
 MIN = 60_000
-PATIENCE_S = 20.0  # upper bound for background work to show up; never a speed assertion
 
 
 def bars(n: int, start: int = 0) -> list[Candle]:
@@ -33,12 +32,8 @@ def count(path: Path) -> int:
 
 
 def wait_for(predicate: Callable[[], bool]) -> bool:
-    deadline = time.monotonic() + PATIENCE_S
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.005)
-    return predicate()
+    eventually_sync(predicate, "the writer's background work")
+    return True
 
 
 @pytest.fixture
@@ -134,6 +129,25 @@ def test_submit_and_call_run_functions_in_the_writer(slow_writer: StoreWriter, d
     assert second == first + 1
     conn = sqlite3.connect(db_path)
     assert conn.execute("SELECT count(*), sum(hits) FROM scan_runs").fetchone() == (2, 6)
+    conn.close()
+
+
+def test_a_caller_that_stops_waiting_loses_nothing_and_the_writer_goes_on(
+    slow_writer: StoreWriter, db_path: Path
+) -> None:
+    """A task cancelled while it awaits a write (asyncio.wrap_future cancels the future it wraps) must neither undo
+    the write nor stop the writer for everyone else."""
+
+    def add_run(db: Database) -> int:
+        return int(db.table("scan_runs").insert({"started_ms": 1, "origin": "test", "hits": 3}).last_pk or 0)
+
+    abandoned = slow_writer.submit(add_run)
+    assert abandoned.cancel()
+    slow_writer.flush()
+    assert slow_writer.call(add_run) == 2  # the writer still runs, after the abandoned write
+    assert slow_writer.last_error is None
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("SELECT count(*) FROM scan_runs").fetchone() == (2,)
     conn.close()
 
 
@@ -255,3 +269,75 @@ def test_waiting_from_inside_a_job_is_refused_not_deadlocked(slow_writer: StoreW
     with pytest.raises(StoreError, match="inside a write job"):
         slow_writer.call(nested)
     assert slow_writer.write_candles(EX, "A/USDT", "1m", bars(2)) == 2
+
+
+def test_a_stalled_writer_holds_history_writers_and_sheds_live_rows_counted(db_path: Path) -> None:
+    """The disk stalls (a job that does not finish): the queue stops at its bound, live candles beyond it are shed
+    and counted, a history writer waits instead of queueing more, and when the disk comes back everything queued
+    and the waiting writer's rows are committed. The depth reported counts the batch stuck in the writer."""
+    writer = StoreWriter(db_path, batch_ms=600_000, max_rows=1_000_000, max_queued_rows=100)
+    inside, release = threading.Event(), threading.Event()
+
+    def stalled_disk(db: Database) -> int:
+        inside.set()
+        release.wait()
+        return 0
+
+    stuck = threading.Thread(target=writer.call, args=(stalled_disk,))
+    stuck.start()
+    assert inside.wait(GUARD_S)
+    try:
+        for i in range(12):  # 120 live rows; 9 batches fit beside the stuck job (1 row)
+            writer.submit_candles(EX, "A/USDT", "1m", bars(10, start=i * 10 * MIN))
+        stats = writer.stats()
+        assert (stats.queue_depth, stats.candles_shed, stats.max_queued_rows) == (91, 30, 100)
+        results: list[int] = []
+        history = threading.Thread(target=lambda: results.append(writer.write_candles(EX, "B/USDT", "1h", bars(20))))
+        history.start()
+        assert wait_for(lambda: writer.stats().producers_waiting == 1)
+        assert writer.queue_depth == 91  # the history writer's rows were not queued: it waits
+    finally:
+        release.set()
+    stuck.join(GUARD_S)
+    history.join(GUARD_S)
+    writer.flush()
+    assert results == [20]
+    assert count(db_path) == 90 + 20
+    stats = writer.stats()
+    assert stats.queue_depth == 0 and stats.producer_waits >= 1 and stats.rows_dropped == 0
+    writer.close()
+
+
+def test_the_depth_counts_batches_put_back_for_a_retry(monkeypatch: pytest.MonkeyPatch, db_path: Path) -> None:
+    monkeypatch.setattr(database, "BUSY_TIMEOUT_MS", 30)
+    writer = StoreWriter(db_path, batch_ms=5, max_attempts=1_000)
+    blocker = sqlite3.connect(db_path, isolation_level=None)
+    try:
+        blocker.execute("BEGIN IMMEDIATE")
+        writer.submit_candles(EX, "A/USDT", "1m", bars(6))
+        assert wait_for(lambda: writer.last_error is not None)
+        assert writer.queue_depth == 6 and writer.stats().queue_depth == 6  # being retried, not gone
+        blocker.execute("ROLLBACK")
+        writer.flush()
+        assert writer.queue_depth == 0 and count(db_path) == 6
+    finally:
+        blocker.close()
+        writer.close()
+
+
+def test_many_small_trade_submissions_commit_together(slow_writer: StoreWriter, db_path: Path) -> None:
+    from cryptoterm.domain.market import Trade
+
+    for i in range(50):
+        slow_writer.submit_trades(EX, [Trade("BTC/USDT", 1_000_000 + i, 60_000.0, 0.1, "buy", 100 + i)])
+    assert slow_writer.queue_depth == 50
+    slow_writer.flush()
+    assert slow_writer.rows_written == 50 and slow_writer.batches_written == 1
+    conn = sqlite3.connect(db_path)
+    assert conn.execute("SELECT count(*) FROM trades").fetchone()[0] == 50
+    conn.close()
+
+
+def test_an_invalid_bound_is_rejected(db_path: Path) -> None:
+    with pytest.raises(ValueError, match="max_queued_rows"):
+        StoreWriter(db_path, max_queued_rows=0)

@@ -20,7 +20,7 @@ def test_wrong_type_names_file_key_and_value(tmp_path: Path) -> None:
     path = _write(tmp_path, '[scanner]\ninterval_s = "ten"\n')
     with pytest.raises(ConfigError) as err:
         load_config(str(path))
-    assert str(err.value) == 'config.toml: [scanner].interval_s: expected a number, got "ten"'
+    assert str(err.value) == 'config.toml: [scanner].interval_s: expected a number from 0 to 86400, got "ten"'
 
 
 def test_unknown_key_is_an_error_naming_the_key(tmp_path: Path) -> None:
@@ -65,3 +65,44 @@ def test_config_is_frozen(tmp_path: Path) -> None:
     config = load_config(str(_write(tmp_path, "")))
     with pytest.raises(AttributeError):
         config.demo.seed = 3  # type: ignore[misc]
+
+
+@pytest.mark.parametrize(
+    ("text", "secret", "message"),
+    [
+        (
+            '[notify]\nurls = "tgram://123456789:AAfakeTOKENabc/-1001234567"\n',
+            "AAfakeTOKENabc",
+            "[notify].urls: expected a list, got a string (not shown: it may hold a secret)",
+        ),
+        ("[notify]\nurls = [987654321]\n", "987654321", "[notify].urls[0]: expected a string, got an integer"),
+        ("[exchange]\napi_key = 12345678901\n", "12345678901", "[exchange].api_key: expected a string, got an integer"),
+        (
+            "[exchange]\napi_secret = 3.14159265\n",
+            "3.14159265",
+            "[exchange].api_secret: expected a string, got a number",
+        ),
+        (
+            '[exchange]\nmarket = "https://user:hunter2pass@proxy.example"\n',
+            "hunter2pass",
+            "[exchange].market: a string (not shown: it may hold a secret) is not one of the allowed values",
+        ),
+        (
+            '[ui]\nmax_fps = "wss://me:hunter3pass@host"\n',
+            "hunter3pass",
+            "[ui].max_fps: expected a number from 1 to 60, got a string (not shown",
+        ),
+    ],
+)
+def test_errors_never_echo_secrets(tmp_path: Path, text: str, secret: str, message: str) -> None:
+    path = _write(tmp_path, text)
+    with pytest.raises(ConfigError) as err:
+        load_config(str(path))
+    assert secret not in str(err.value)
+    assert str(err.value).startswith(f"config.toml: {message}")
+
+
+def test_ordinary_values_are_still_echoed(tmp_path: Path) -> None:
+    path = _write(tmp_path, '[ui]\ntimeframe = "2m"\n')
+    with pytest.raises(ConfigError, match=r'\[ui\]\.timeframe: "2m" is not one of the allowed values'):
+        load_config(str(path))

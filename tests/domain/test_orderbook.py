@@ -200,6 +200,17 @@ def test_spot_first_diff_after_snapshot_gap_is_detected() -> None:
     assert book.needs_snapshot
 
 
+def test_a_hole_among_buffered_diffs_refuses_the_snapshot_without_counting_it() -> None:
+    book = OrderBook("X/Y")
+    book.on_update(_diff(101, 103, bids=[(9.5, 1.0)]))
+    book.on_update(_diff(106, 108))  # 104-105 never arrived
+    assert book.on_snapshot(_snap(100, [(9.0, 1.0)], [(11.0, 1.0)])) == "stale"
+    assert book.needs_snapshot and book.snapshots_loaded == 0 and book.resyncs == 0
+    assert book.buffered == 1 and book.best_bid() is None  # nothing of the refused snapshot shows
+    assert book.on_snapshot(_snap(107, [(9.0, 2.0)], [(11.0, 1.0)])) == "synced"
+    assert book.snapshots_loaded == 1 and book.resyncs == 0 and book.best_bid() == (9.0, 2.0)
+
+
 def test_futures_chains_on_pu_not_consecutive_ids() -> None:
     book = OrderBook("X/Y", futures=True)
     book.on_snapshot(_snap(100, [(9.0, 1.0)], [(11.0, 1.0)]))

@@ -16,7 +16,7 @@ import pytest
 
 from cryptoterm.adapters.store import SqliteStore
 from cryptoterm.config.loader import load_config_file
-from cryptoterm.config.schema import AppConfig
+from cryptoterm.config.schema import AppConfig, ExchangeConfig
 from cryptoterm.headless.download import EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError, add_arguments, parse_date, run
 from tests.conftest import PROJECT_ROOT
 from tests.loopback.http_server import LoopbackBinance
@@ -127,15 +127,6 @@ async def test_unknown_symbol_is_bad_usage_and_creates_nothing(
     assert server.requests["/api/v3/klines"] == 0
 
 
-async def test_timeframe_the_exchange_lacks_is_bad_usage(
-    server: LoopbackBinance, tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    config = write_config(tmp_path, server.url)
-    args = parse("--symbols", "BTC/USDT", "--timeframes", "2d", "--since", SINCE)
-    assert await asyncio.to_thread(run, config, args, str(tmp_path / "d.db")) == EXIT_USAGE
-    assert "binance has no '2d' candles" in capsys.readouterr().err
-
-
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
@@ -143,16 +134,42 @@ async def test_timeframe_the_exchange_lacks_is_bad_usage(
         (("--since", "yesterday"), "--since: bad date 'yesterday'"),
         (("--since", SINCE, "--until", "2022-01-01"), "must be after --since"),
         (("--since", SINCE, "--timeframes", "7x"), "--timeframes: unknown timeframe '7x'"),
-        (("--since", SINCE, "--symbols", "BTCUSDT"), "not a unified symbol"),
+        (("--timeframes", "7m"), "--timeframes: '7m' is not a timeframe cryptoterm keeps (expected one of 1m, 5m,"),
+        (("--timeframes", "1h,2d"), "--timeframes: '2d' is not a timeframe cryptoterm keeps"),
+        (("--since", SINCE, "--symbols", "BTCUSDT"), "'BTCUSDT' is not a unified symbol like BTC/USDT"),
+        (("--symbols", "btc/usdt"), "(symbols are upper case: BTC/USDT)"),
+        (("--symbols", "BTC/USDT,ETH/"), "--symbols: 'ETH/' is not a unified symbol"),
+        (("--symbols", "BTC/USDT/X"), "--symbols: 'BTC/USDT/X' is not a unified symbol"),
+        (("--exchange", "nosuchex"), "--exchange: unknown exchange 'nosuchex'"),
+        (("--exchange", "binanse"), "--exchange: unknown exchange 'binanse'; did you mean binance"),
     ],
 )
-def test_bad_usage_exits_2_before_any_network(
-    argv: tuple[str, ...], message: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+def test_bad_usage_exits_2_with_one_line_before_any_network(
+    argv: tuple[str, ...],
+    message: str,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    import cryptoterm.headless.download as download
+
+    def no_network(*args: object) -> None:
+        raise AssertionError("bad usage must be reported before any client is built")
+
+    monkeypatch.setattr(download, "open_history", no_network)
     config = AppConfig()  # rest_url empty: any network attempt would leave the machine, so none may happen
     assert run(config, parse(*argv), str(tmp_path / "d.db")) == EXIT_USAGE
-    assert message in capsys.readouterr().err
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith("cryptoterm download: ") and message in line
     assert not (tmp_path / "d.db").exists()
+
+
+def test_an_unknown_exchange_in_the_config_is_named_as_a_config_key(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = AppConfig(exchange=ExchangeConfig(id="krakken"))
+    assert run(config, parse("--symbols", "BTC/USDT"), str(tmp_path / "d.db")) == EXIT_USAGE
+    assert "[exchange].id: unknown exchange 'krakken'; did you mean kraken" in capsys.readouterr().err
 
 
 async def test_exchange_failures_exit_1_and_are_reported(

@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from cryptoterm.adapters.clock import FrozenClock
-from cryptoterm.adapters.store.candles import SqliteStore
 from cryptoterm.adapters.store.setups_repo import SetupsRepo
+from cryptoterm.adapters.store.sqlite_store import SqliteStore
 from cryptoterm.config.schema import (
     AppConfig,
     DemoConfig,
@@ -35,6 +35,7 @@ from cryptoterm.wiring.options import RunOptions
 from tests.conftest import PROJECT_ROOT
 from tests.loopback.notify_receiver import NotifyReceiver
 from tests.services.test_scanner_data import seed
+from tests.waiting import GUARD_S
 
 BASES = ["BTC", "ETH", "SOL"]
 
@@ -75,18 +76,22 @@ def test_offline_scan_prints_json_and_records_setups(db: Path) -> None:
     first = rows[0]
     assert set(first) == {
         "id", "strategy", "symbol", "timeframe", "direction", "entry", "stop", "targets", "rr", "size", "risk",
-        "state", "bar_time", "bar_time_ms",
+        "state", "bar_time", "bar_time_ms", "stale",
     }  # fmt: skip
     assert first["strategy"] == "breakout" and first["direction"] == "long" and first["state"] == "new"
     assert first["bar_time"] == "2023-06-30T23:00:00Z" and first["bar_time_ms"] == 1_688_166_000_000
     assert len(first["targets"]) == 2 and first["rr"] == pytest.approx(1.5)
     assert first["stop"] < first["entry"] < first["targets"][0] < first["targets"][1]
     assert "3 new setups" in err and "0 errors" in err
+    # 2023 candles scanned by today's clock: every setup comes from old data, and the run says so.
+    assert all(r["stale"] for r in rows)
+    assert "stale: BTC/USDT 1h: newest bar 2023-06-30 23:00 UTC" in err
     with SqliteStore(db, batch_ms=0) as store:
         repo = SetupsRepo(store)
         assert len(repo.open_setups()) == 3
         (run_row,) = repo.scan_runs()
         assert run_row.origin == "scan-once" and run_row.new_setups == 3
+        assert any(n.startswith("BTC/USDT 1h stale:") for n in run_row.notes)
 
 
 def test_second_scan_does_not_duplicate_open_setups(db: Path) -> None:
@@ -104,9 +109,10 @@ def test_plain_table_output(db: Path) -> None:
     code, out, _err = scan(AppConfig(strategy=[strategy()]), db)
     assert code == 0
     lines = out.splitlines()
-    assert lines[0].split() == ["STRATEGY", "SYMBOL", "DIR", "ENTRY", "STOP", "TARGETS", "R:R", "STATE", "BAR", "(UTC)"]
+    header = ["STRATEGY", "SYMBOL", "DIR", "ENTRY", "STOP", "TARGETS", "R:R", "STATE", "BAR", "(UTC)", "DATA"]
+    assert lines[0].split() == header
     assert lines[1].startswith("breakout  BTC/USDT  long")
-    assert lines[1].endswith("new    2023-06-30 23:00")
+    assert lines[1].endswith("new    2023-06-30 23:00  STALE")
     assert len(lines) == 4
 
 
@@ -146,6 +152,13 @@ def test_bad_config_exits_2(db: Path, strategies: list[StrategyConfig], message:
     assert message in err and err.startswith("cryptoterm --scan-once: ")
 
 
+def test_a_strategy_that_does_not_compile_is_reported_once(db: Path, caplog: pytest.LogCaptureFixture) -> None:
+    code, _out, err = scan(AppConfig(strategy=[strategy(when=["rsi(14) <"])]), db)
+    assert code == 2
+    assert err.count("syntax error") == 1
+    assert not [r for r in caplog.records if "does not compile" in r.getMessage()]
+
+
 def test_bad_notification_url_exits_2_without_leaking_it(db: Path) -> None:
     config = AppConfig(strategy=[strategy()], notify=NotifyConfig(urls=["nosuch://TOKEN123abc@x.io/p"]))
     code, _out, err = scan(config, db)
@@ -180,7 +193,7 @@ def test_lock_held_by_another_process(tmp_path: Path) -> None:
         assert holder.stdin is not None
         holder.stdin.write("\n")
         holder.stdin.flush()
-        holder.wait(timeout=20)
+        holder.wait(timeout=GUARD_S)
     lock = ScanLock(path, wait_s=5)
     lock.acquire()
     assert lock.held
@@ -201,15 +214,15 @@ def test_notifications_are_delivered_and_recorded(db: Path) -> None:
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    assert ready.wait(10)
+    assert ready.wait(GUARD_S)  # a hang guard only
     try:
         url = receiver.json_url("/hook/SECRETtoken42") + "#new"
         config = AppConfig(strategy=[strategy(symbols=["BTC/USDT", "NOPE/USDT"])], notify=NotifyConfig(urls=[url]))
         code, _out, err = scan(config, db)
     finally:
-        asyncio.run_coroutine_threadsafe(receiver.stop(), loop).result(10)
+        asyncio.run_coroutine_threadsafe(receiver.stop(), loop).result(GUARD_S)
         loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
+        thread.join(GUARD_S)
     assert code == 1
     # Subscribed to "new" only: the error message was not sent to this URL.
     assert [b["title"] for b in receiver.bodies("/hook/SECRETtoken42")] == ["▲ LONG BTC/USDT — breakout"]

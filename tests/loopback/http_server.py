@@ -12,8 +12,12 @@ markets, page klines, read tickers and depth: `/api/v3/exchangeInfo`, `/klines`,
 * depth — the real BTCUSDT depth snapshots and cryptofeed's spot snapshots, truncated to `limit`;
 * ticker/24hr — ccxt's recorded BTCUSDT ticker and the recorded BNBUSDT `24hrTicker` event in REST shape.
 
-Faults are queued with `fail_next` / `rate_limit_next` / `slow_next` and consumed by the next matching
-requests; `requests` counts every request by path so tests can assert exactly what a client asked for.
+Faults are queued with `fail_next` / `rate_limit_next` / `slow_next` / `corrupt_next` and consumed by the next
+matching requests; `requests` counts every request by path so tests can assert exactly what a client asked for.
+`corrupt_next` answers 200 with a body that is not the API's JSON — the real body cut in half ("truncated", a
+connection lost mid-body behind a proxy that still sent the headers) or a proxy's HTML page ("html") — or with a
+valid but empty JSON list ("empty", a caching proxy's stale answer); `only_with` limits a fault to requests
+carrying that query parameter (e.g. "endTime": the pages of a download, not a client's other requests).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ import gzip
 import json
 import time
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -52,7 +57,8 @@ _SERIES_CACHE: dict[tuple[Path, str, str], _Series | None] = {}
 
 @dataclass
 class Fault:
-    """One queued misbehaviour: `kind` is "status" (answer `status`) or "slow" (sleep `delay_s` first)."""
+    """One queued misbehaviour: `kind` is "status" (answer `status`), "slow" (sleep `delay_s` first), or
+    "truncated" / "html" / "empty" (answer 200 with half of the real body, a proxy's HTML page, or `[]`)."""
 
     kind: str
     status: int = 503
@@ -60,6 +66,7 @@ class Fault:
     retry_after_s: float | None = None
     path_contains: str = ""
     pass_first: int = 0
+    only_with: str = ""
 
 
 @dataclass
@@ -70,6 +77,8 @@ class LoopbackBinance:
     requests: Counter[str] = field(default_factory=Counter)
     request_log: list[tuple[str, dict[str, str]]] = field(default_factory=list)
     faults: list[Fault] = field(default_factory=list)
+    #: More endpoints served beside the market data (the signed account endpoints of `binance_spot_api`).
+    extra_routes: list[web.RouteDef] = field(default_factory=list)
     url: str = ""
     _runner: web.AppRunner | None = None
     _series: dict[tuple[str, str], _Series | None] = field(default_factory=dict)
@@ -90,6 +99,7 @@ class LoopbackBinance:
         app.router.add_get("/api/v3/klines", self._klines)
         app.router.add_get("/api/v3/depth", self._depth_handler)
         app.router.add_get("/api/v3/ticker/24hr", self._ticker_24hr)
+        app.add_routes(self.extra_routes)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -133,6 +143,18 @@ class LoopbackBinance:
         for _ in range(count):
             self.faults.append(Fault("slow", delay_s=delay_s, path_contains=path_contains))
 
+    def corrupt_next(
+        self, count: int, kind: str = "truncated", path_contains: str = "", *, after: int = 0, only_with: str = ""
+    ) -> None:
+        """After `after` more matching requests succeed, the next `count` get status 200 with a body that is not
+        the answer: `kind` "truncated" (the real body cut in half, still labelled application/json), "html" (a
+        proxy's error page) or "empty" (`[]`). `only_with` names a query parameter the request must carry."""
+        if kind not in ("truncated", "html", "empty"):
+            raise ValueError(f"corrupt_next: kind must be 'truncated', 'html' or 'empty', got {kind!r}")
+        for index in range(count):
+            first = after if index == 0 else 0
+            self.faults.append(Fault(kind, 200, path_contains=path_contains, pass_first=first, only_with=only_with))
+
     @property
     def total_requests(self) -> int:
         return sum(self.requests.values())
@@ -148,10 +170,18 @@ class LoopbackBinance:
     async def _middleware(self, request: web.Request, handler: Any) -> web.StreamResponse:
         self.requests[request.path] += 1
         self.request_log.append((request.path, dict(request.query)))
-        fault = self._take_fault(request.path)
+        fault = self._take_fault(request.path, request.query)
         if fault is not None:
             if fault.kind == "slow":
                 await asyncio.sleep(fault.delay_s)
+            elif fault.kind == "html":
+                return web.Response(text=_PROXY_PAGE, status=200, content_type="text/html")
+            elif fault.kind == "empty":
+                return _json([])
+            elif fault.kind == "truncated":
+                real = await handler(request)
+                body = real.body if isinstance(real, web.Response) and isinstance(real.body, bytes) else b""
+                return web.Response(body=body[: len(body) // 2], status=200, content_type="application/json")
             else:
                 headers = {}
                 if fault.retry_after_s is not None:
@@ -166,9 +196,9 @@ class LoopbackBinance:
         response: web.StreamResponse = await handler(request)
         return response
 
-    def _take_fault(self, path: str) -> Fault | None:
+    def _take_fault(self, path: str, query: Mapping[str, str]) -> Fault | None:
         for index, fault in enumerate(self.faults):
-            if fault.path_contains in path:
+            if fault.path_contains in path and (not fault.only_with or fault.only_with in query):
                 if fault.pass_first > 0:
                     fault.pass_first -= 1
                     return None
@@ -292,6 +322,12 @@ class LoopbackBinance:
             wanted = json.loads(query["symbols"])
             return _json([self._tickers[s] for s in wanted if s in self._tickers])
         return _json(list(self._tickers.values()))
+
+
+_PROXY_PAGE = (
+    "<!DOCTYPE html><html><head><title>Service temporarily unavailable</title></head>"
+    "<body><h1>Please wait</h1><p>The upstream server is being checked. This page refreshes itself.</p></body></html>"
+)
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:

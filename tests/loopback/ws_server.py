@@ -10,10 +10,14 @@ sent again unless `overlap_on_reconnect` asks for it (to prove the client de-dup
 
 Fault knobs, indexed by position in the message list:
 * `drop_after` — the k-th connection is cut (TCP abort, no close frame) after sending `drop_after[k]` messages;
+* `stall_after` — the k-th connection goes silent after sending `stall_after[k]` messages: it stays open, answers
+  pings and control requests, and sends no more data (the shared cursor stays where it stopped, so the next
+  connection carries on from there); `stalled` is set when it goes silent;
 * `malformed_at` / `truncated_at` / `unknown_at` — inject broken JSON, a frame cut mid-message, or a
   well-formed message of an unknown stream/event type just before message i;
 * `skip_depth_at` — never send depth message i (a hole in the update-id chain);
 * `delay_s` — pause between sent messages;
+* `hold_before` — message i is not sent until its event is set (a test orders events instead of timing them);
 * `reject_streams` — SUBSCRIBE requests naming one of these are answered with an error.
 """
 
@@ -23,7 +27,7 @@ import asyncio
 import contextlib
 import json
 import time
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -76,6 +80,16 @@ def load_stream_messages(path: str | Path, *, skip: int = 0, limit: int | None =
     return out
 
 
+def altered(message: RecordedStreamMessage, **fields: object) -> RecordedStreamMessage:
+    """`message` with some fields of its payload replaced: a real message carrying a value no market sends
+    (pass Binance's string form for prices, e.g. p="NaN", or a number, e.g. t=10**20)."""
+    data = json.loads(message.data)
+    data.update(fields)
+    payload = json.dumps(data, separators=(",", ":"))
+    raw = f'{{"stream":{json.dumps(message.stream)},"data":{payload}}}'.encode()
+    return RecordedStreamMessage(message.stream, payload.encode(), raw, message.depth_u)
+
+
 class BinanceWsServer:
     """See the module docstring. Use as `async with BinanceWsServer(messages, ...) as server: server.url`."""
 
@@ -84,6 +98,7 @@ class BinanceWsServer:
         messages: Sequence[RecordedStreamMessage],
         *,
         drop_after: Sequence[int] = (),
+        stall_after: Sequence[int] = (),
         overlap_on_reconnect: int = 0,
         malformed_at: Collection[int] = (),
         truncated_at: Collection[int] = (),
@@ -92,9 +107,11 @@ class BinanceWsServer:
         delay_s: float = 0.0,
         yield_every: int = 64,
         reject_streams: Collection[str] = (),
+        hold_before: Mapping[int, asyncio.Event] | None = None,
     ) -> None:
         self.messages = list(messages)
         self.drop_after = list(drop_after)
+        self.stall_after = list(stall_after)
         self.overlap_on_reconnect = overlap_on_reconnect
         self.malformed_at = set(malformed_at)
         self.truncated_at = set(truncated_at)
@@ -103,6 +120,7 @@ class BinanceWsServer:
         self.delay_s = delay_s
         self.reject_streams = set(reject_streams)
         self.yield_every = yield_every
+        self.hold_before = dict(hold_before or {})
         #: Index of the next message in `messages` (shared across connections, like exchange time).
         self.position = 0
         self.connections = 0
@@ -115,6 +133,8 @@ class BinanceWsServer:
         #: Final update id of the last depth diff the exchange produced per stream symbol ("btcusdt").
         self.depth_u: dict[str, int] = {}
         self.finished = asyncio.Event()
+        #: Set when a connection goes silent (`stall_after`).
+        self.stalled = asyncio.Event()
         self._server: Server | None = None
         self._live: set[ServerConnection] = set()
         self.url = ""
@@ -141,6 +161,11 @@ class BinanceWsServer:
             await asyncio.wait_for(waiter, timeout_s)
             answered += 1
         return answered
+
+    @property
+    def live_connections(self) -> int:
+        """Connections open now."""
+        return len(self._live)
 
     def drop_all(self) -> None:
         """Cut every live connection now (as a network failure would)."""
@@ -175,7 +200,9 @@ class BinanceWsServer:
         reader = asyncio.create_task(self._control(conn, subs, listening))
         try:
             await listening.wait()
-            await self._pump(conn, subs, combined, self.drop_after[index] if index < len(self.drop_after) else None)
+            drop = self.drop_after[index] if index < len(self.drop_after) else None
+            stall = self.stall_after[index] if index < len(self.stall_after) else None
+            await self._pump(conn, subs, combined, drop, stall)
             await conn.wait_closed()
         except ConnectionClosed:
             pass
@@ -210,11 +237,21 @@ class BinanceWsServer:
                 reply = {"error": {"code": 2, "msg": f"Invalid request: unknown method {method!r}"}, "id": req_id}
             await conn.send(json.dumps(reply))
 
-    async def _pump(self, conn: ServerConnection, subs: list[str], combined: bool, drop_after: int | None) -> None:
+    async def _pump(
+        self, conn: ServerConnection, subs: list[str], combined: bool, drop_after: int | None, stall_after: int | None
+    ) -> None:
         sent_here = 0
         while self.position < len(self.messages):
+            if stall_after is not None and sent_here >= stall_after:
+                self.stalled.set()
+                return  # silent from now on; the control reader keeps answering, the library answers pings
             i = self.position
             msg = self.messages[i]
+            hold = self.hold_before.get(i)
+            if hold is not None:
+                await hold.wait()
+                if self.position != i:  # another connection moved the shared cursor meanwhile
+                    continue
             self.position += 1
             if msg.depth_u >= 0:
                 self.depth_u[msg.stream.partition("@")[0]] = msg.depth_u

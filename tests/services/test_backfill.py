@@ -124,7 +124,8 @@ async def test_btc_1h_backfill_reports_the_real_outages_and_stores_the_file_exac
     assert fresh.written == fresh.fetched == 0
     assert fresh.requested == REAL_OUTAGES
     assert fresh.outages == REAL_OUTAGES
-    assert server.requests["/api/v3/klines"] == klines_after_second + 5
+    # one page per outage range, and one request confirming that its first bar lies past the range
+    assert server.requests["/api/v3/klines"] == klines_after_second + 2 * 5
 
 
 async def test_resumes_after_a_failure_without_losing_or_duplicating(
@@ -150,7 +151,8 @@ async def test_resumes_after_a_failure_without_losing_or_duplicating(
     assert stored_rows(store, "ETH/USDT", "1h") == expected
     assert result.written == len(expected) - 2000
     assert result.already_stored == 2000
-    resumed = [int(q["startTime"]) for p, q in server.request_log[requests_before:] if p == "/api/v3/klines"]
+    pages = [q for p, q in server.request_log[requests_before:] if p == "/api/v3/klines" and "endTime" in q]
+    resumed = [int(q["startTime"]) for q in pages]  # (an empty page's confirmation asks without an end)
     prefix_end = partial_rows[-1][0] + HOUR
     outages_in_prefix = [g.start_ms for g in REAL_OUTAGES if since <= g.start_ms < prefix_end]
     assert len(outages_in_prefix) == 2

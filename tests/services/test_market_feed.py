@@ -17,7 +17,7 @@ from cryptoterm.domain.market import (
 )
 from cryptoterm.ports.market import StreamHealth
 from cryptoterm.services.market_feed import MarketFeed
-from cryptoterm.services.snapshots import MarketSnapshot
+from cryptoterm.services.market_snapshot import MarketSnapshot
 
 T0 = 1_700_000_000_000 - 1_700_000_000_000 % 3_600_000  # an hour boundary
 

@@ -17,6 +17,7 @@ from cryptoterm.services.notifications import (
     setup_message,
     transition_message,
 )
+from tests.waiting import eventually
 
 T0 = 1_688_166_000_000  # 2023-06-30 23:00 UTC
 
@@ -140,10 +141,7 @@ async def test_bound_outbox_delivers_messages_emitted_from_threads() -> None:
         w.start()
     for w in workers:
         w.join()
-    for _ in range(100):
-        if len(rec.got) == 5:
-            break
-        await asyncio.sleep(0.01)
+    await eventually(lambda: len(rec.got) == 5, "five deliveries from threads")
     assert sorted(t for _e, t, _b in rec.got) == [f"t{i}" for i in range(5)]
     assert rec.threads == {threading.get_ident()}  # delivered on the loop's thread
 

@@ -12,12 +12,14 @@ import pytest
 import ta
 
 from cryptoterm.adapters.clock import FrozenClock
-from cryptoterm.adapters.store.candles import SqliteStore
+from cryptoterm.adapters.store.setups_repo import SetupsRepo
+from cryptoterm.adapters.store.sqlite_store import SqliteStore
 from cryptoterm.config.schema import LevelsConfig, ScannerConfig, StrategyConfig, UniverseConfig
 from cryptoterm.domain.strategy import compile_strategy
 from cryptoterm.domain.timeframes import HOUR_MS
 from cryptoterm.services.notifications import NotificationOutbox
-from cryptoterm.services.scanner import Scanner, UniverseProvider
+from cryptoterm.services.scanner import Scanner
+from cryptoterm.services.universe_provider import UniverseProvider
 from tests.services.test_scanner_data import EXCHANGE, candles_of, seed
 
 BASES = ["BTC", "ETH", "SOL", "XRP", "DOGE", "ADA"]
@@ -52,8 +54,11 @@ def make_scanner(
     universe = UniverseProvider(
         store, EXCHANGE, {c.name: c.universe for c in configs}, default or [f"{b}/USDT" for b in BASES]
     )
+    repo = SetupsRepo(store)
     return Scanner(
         store,
+        repo,
+        repo,
         [compile_strategy(c) for c in configs],
         ScannerConfig(history_bars=300, account_equity=20_000, risk_per_trade_pct=0.5),
         EXCHANGE,
@@ -90,7 +95,7 @@ def test_scan_creates_sized_setups_on_the_last_closed_bar(store: SqliteStore, sh
     assert btc.expires_ms == last + 7 * HOUR_MS
     assert btc.conditions[0].text == "close > 0" and btc.conditions[0].passed
 
-    (run,) = scanner.repo.scan_runs()
+    (run,) = scanner.runs.scan_runs()
     assert (run.id, run.origin, run.hits, run.new_setups, run.symbols) == (report.run_id, "test", 2, 2, 3)
     assert run.errors == [e.as_dict() for e in report.errors]
     assert run.duration_ms == report.duration_ms == 0  # frozen clock
@@ -110,7 +115,7 @@ def test_second_scan_does_not_duplicate_open_setups(store: SqliteStore, shared_d
     assert len(first.new_setups) == 2
     assert second.new_setups == () and second.hits == 2
     assert sorted(second.duplicates) == ["always BTC/USDT long", "always ETH/USDT long"]
-    assert len(scanner.repo.open_setups()) == 2
+    assert len(scanner.setups.open_setups()) == 2
     # A short strategy on the same symbols is a different key.
     short = strategy("always-short", direction="short", levels=LevelsConfig(stop="close + 1.5 * atr(14)"))
     third = make_scanner(store, [short], now, default=["BTC/USDT"]).scan("c")
@@ -208,7 +213,7 @@ def test_concurrent_scans_are_serialised(store: SqliteStore, shared_data: Path) 
     for t in threads:
         t.join()
     assert sorted(len(r.new_setups) for r in results) == [0, 0, 3]
-    assert len(scanner.repo.scan_runs()) == 3
+    assert len(scanner.runs.scan_runs()) == 3
 
 
 async def test_dynamic_universe_from_exchange_tickers(store: SqliteStore) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from cryptoterm.adapters.store.candles import SqliteStore
+from cryptoterm.adapters.store.sqlite_store import SqliteStore
 from cryptoterm.domain.market import Candle
 
 EXCHANGE = "binance"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from cryptoterm.adapters.store.candles import SqliteStore
 from cryptoterm.adapters.store.setups_repo import SetupsRepo
+from cryptoterm.adapters.store.sqlite_store import SqliteStore
 from cryptoterm.domain.setups import OPEN_STATES
 from cryptoterm.domain.timeframes import HOUR_MS
 from cryptoterm.services.notifications import NotificationOutbox

@@ -10,16 +10,17 @@ from pathlib import Path
 import pytest
 
 from cryptoterm.adapters.clock import FrozenClock
-from cryptoterm.adapters.store.candles import SqliteStore
 from cryptoterm.adapters.store.setups_repo import SetupsRepo
+from cryptoterm.adapters.store.sqlite_store import SqliteStore
 from cryptoterm.config.schema import LevelsConfig, ScannerConfig, StrategyConfig
 from cryptoterm.domain.market import Candle
 from cryptoterm.domain.setups import FINAL_STATES, Setup, build_setup
 from cryptoterm.domain.strategy import compile_strategy
 from cryptoterm.domain.timeframes import HOUR_MS
 from cryptoterm.services.notifications import NotificationOutbox
-from cryptoterm.services.scanner import Scanner, UniverseProvider
+from cryptoterm.services.scanner import Scanner
 from cryptoterm.services.setup_tracker import SetupTracker
+from cryptoterm.services.universe_provider import UniverseProvider
 from tests.services.test_scanner_data import EXCHANGE, candles_of, read_klines, seed
 
 T0 = 1_688_000_400_000 - (1_688_000_400_000 % HOUR_MS)
@@ -127,10 +128,11 @@ def test_real_candles_drive_setups_to_a_final_state(store: SqliteStore, shared_d
     universe = UniverseProvider(store, EXCHANGE, {}, [f"{b}/USDT" for b in bases])
     clock = FrozenClock(cut)
     outbox = NotificationOutbox(None)
-    scanner = Scanner(store, [compile_strategy(cfg)], ScannerConfig(), EXCHANGE, clock, outbox, universe)
+    repo = SetupsRepo(store)
+    scanner = Scanner(store, repo, repo, [compile_strategy(cfg)], ScannerConfig(), EXCHANGE, clock, outbox, universe)
     report = scanner.scan()
     assert len(report.new_setups) == 4
-    tracker = SetupTracker(scanner.repo, clock, outbox, scanner.condition_at)
+    tracker = SetupTracker(scanner.setups, clock, outbox, scanner.condition_at)
     for base in bases:
         later = read_klines(shared_data, base)
         later = later[later.index >= cut].head(200)
@@ -138,10 +140,10 @@ def test_real_candles_drive_setups_to_a_final_state(store: SqliteStore, shared_d
             clock.advance(HOUR_MS)
             store.write_candles(EXCHANGE, f"{base}/USDT", "1h", [candle])
             tracker.on_bar_closed(f"{base}/USDT", "1h", candle)
-    final = scanner.repo.recent_setups()
+    final = scanner.setups.recent_setups()
     assert {s.state for s in final} <= FINAL_STATES
     for s in final:
-        events = scanner.repo.setup_events(s.id or 0)
+        events = scanner.setups.setup_events(s.id or 0)
         assert events[0].to_state == "new" and events[-1].to_state == s.state
         for a, b in itertools.pairwise(events):
             assert a.to_state == b.from_state

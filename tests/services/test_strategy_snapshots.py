@@ -11,7 +11,7 @@ from cryptoterm.adapters.store import SqliteStore
 from cryptoterm.adapters.store.setups_repo import SetupsRepo
 from cryptoterm.config import load_config
 from cryptoterm.config.schema import StrategyConfig
-from cryptoterm.services.strategy_snapshots import snapshot_strategies, strategy_toml
+from cryptoterm.services.strategy_archive import snapshot_strategies, strategy_toml
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 

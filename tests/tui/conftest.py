@@ -5,13 +5,21 @@ from __future__ import annotations
 import pytest
 
 from cryptoterm.config.schema import AppConfig
+from cryptoterm.ports.ui_state import UiStateStore
 from cryptoterm.tui.app import CryptotermApp
 from cryptoterm.wiring.options import RunOptions
 from tests.tui.fakes import FakeFeed, FakeRuntime, fake_builder
 
 
-def make_app(config: AppConfig | None = None, mode: str = "demo") -> CryptotermApp:
-    return CryptotermApp(config or AppConfig(), RunOptions(mode=mode), build_runtime=fake_builder())  # type: ignore[arg-type]
+def make_app(
+    config: AppConfig | None = None, mode: str = "demo", ui_state: UiStateStore | None = None
+) -> CryptotermApp:
+    return CryptotermApp(
+        config or AppConfig(),
+        RunOptions(mode=mode),  # type: ignore[arg-type]
+        build_engine=fake_builder(),
+        ui_state=ui_state,
+    )
 
 
 def fake_feed(app: CryptotermApp) -> FakeFeed:

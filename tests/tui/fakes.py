@@ -15,8 +15,8 @@ from cryptoterm.config.schema import AppConfig
 from cryptoterm.domain.market import Candle, TickerStats
 from cryptoterm.domain.timeframes import bucket_start, timeframe_ms
 from cryptoterm.ports.market import StreamHealth
-from cryptoterm.services.snapshots import FeedStats, MarketSnapshot
-from cryptoterm.tui.context import Publish
+from cryptoterm.services.market_snapshot import FeedStats, MarketSnapshot
+from cryptoterm.tui.context import BooksView, Publish, ScanningView
 from cryptoterm.wiring.options import RunOptions
 
 START_MS = 1_723_161_600_000  # 2024-08-09 00:00:00 UTC
@@ -57,6 +57,9 @@ def _aggregate(bars: Sequence[Candle], timeframe: str) -> list[Candle]:
 
 class FakeFeed:
     """Seeded candles for each symbol; `tick()` moves every price one step and publishes a snapshot."""
+
+    #: No order books (the screen fakes' `BookFeed` has some).
+    books: BooksView | None = None
 
     def __init__(
         self, symbols: Sequence[str], *, seed: int = 7, minutes: int = 24 * 60, publish: Publish | None = None
@@ -155,7 +158,15 @@ class FakeFeed:
 
 
 class FakeRuntime:
-    """The `RuntimeView` shape around a `FakeFeed`."""
+    """The `RuntimeView` shape around a `FakeFeed`: no scanner and no store (the screen fakes add both)."""
+
+    scanning: ScanningView | None = None
+    store: object = None
+    alerts: object = None
+    anomalies: object = None
+    broker: object = None
+    journal: object = None
+    views: object = None
 
     def __init__(self, feed: FakeFeed, *, mode: str = "demo", exchange: str = "sim") -> None:
         self.feed = feed
@@ -184,7 +195,7 @@ class FakeRuntime:
 
 
 def fake_builder(**feed_kwargs: object):  # type: ignore[no-untyped-def]
-    """A `RuntimeBuilder` that makes a `FakeRuntime` over the config's watchlist."""
+    """An `EngineBuilder` that makes a `FakeRuntime` over the config's watchlist."""
 
     def build(config: AppConfig, options: RunOptions, publish: Publish) -> FakeRuntime:
         feed = FakeFeed(config.watchlist.symbols, publish=publish, **feed_kwargs)  # type: ignore[arg-type]

@@ -17,18 +17,21 @@ from typing import Any
 import msgspec
 
 from cryptoterm.adapters.clock import FrozenClock
-from cryptoterm.adapters.store.candles import SqliteStore, StoreHealth
+from cryptoterm.adapters.store.sqlite_store import SqliteStore, StoreHealth
 from cryptoterm.adapters.store.writer import WriterStats
 from cryptoterm.config.schema import AppConfig, LevelsConfig, ScannerConfig, StrategyConfig, UniverseConfig
 from cryptoterm.domain.market import DepthSnapshot
 from cryptoterm.domain.orderbook import OrderBook
 from cryptoterm.ports.market import StreamHealth
-from cryptoterm.services.snapshots import MarketSnapshot
+from cryptoterm.ports.ui_state import UiStateStore
+from cryptoterm.services.market_snapshot import MarketSnapshot
+from cryptoterm.services.scan_session import ScanSession
 from cryptoterm.tui.app import CryptotermApp
 from cryptoterm.tui.context import Publish
+from cryptoterm.wiring.build import build_scan_session
 from cryptoterm.wiring.options import RunOptions
-from cryptoterm.wiring.scanning import Scanning
 from tests.tui.fakes import FakeFeed, FakeRuntime
+from tests.waiting import eventually
 
 EXCHANGE = "sim"
 UNSYNCED = "ETH/USDT"
@@ -46,7 +49,7 @@ def book_for(symbol: str, mid: float, levels: int = 25) -> OrderBook:
 
 
 class FakeBooks:
-    """`MarketFeed.books` shape: `get` returns a synced book or None."""
+    """`MarketFeed.books` shape (the TUI's `BooksView`): `get` returns a synced book or None."""
 
     def __init__(self, books: dict[str, OrderBook]) -> None:
         self._books = books
@@ -138,7 +141,9 @@ class ScreenRuntime(FakeRuntime):
             )
         self.store: SqliteStore | FixedStore = FixedStore(self.real_store) if fixed_store else self.real_store
         self.clock = FrozenClock(feed.now_ms)
-        self.scanning = Scanning(config, self.real_store, EXCHANGE, self.clock, default_symbols=feed.symbols)
+        self.scanning: ScanSession = build_scan_session(
+            config, self.real_store, EXCHANGE, self.clock, default_symbols=feed.symbols
+        )
 
     async def start(self) -> None:
         await super().start()
@@ -151,7 +156,9 @@ class ScreenRuntime(FakeRuntime):
         self.real_store.close()
 
 
-def screen_app(tmp_path: Path, config: AppConfig | None = None, *, fixed_store: bool = True) -> CryptotermApp:
+def screen_app(
+    tmp_path: Path, config: AppConfig | None = None, *, fixed_store: bool = True, ui_state: UiStateStore | None = None
+) -> CryptotermApp:
     """The real app over `ScreenRuntime`."""
     chosen = config or screen_config()
 
@@ -159,7 +166,7 @@ def screen_app(tmp_path: Path, config: AppConfig | None = None, *, fixed_store: 
         feed = BookFeed(config.watchlist.symbols, publish=publish)
         return ScreenRuntime(feed, config, tmp_path / "screens.db", fixed_store=fixed_store)
 
-    return CryptotermApp(chosen, RunOptions(mode="demo"), build_runtime=build)  # type: ignore[arg-type]
+    return CryptotermApp(chosen, RunOptions(mode="demo"), build_engine=build, ui_state=ui_state)  # type: ignore[arg-type]
 
 
 def runtime_of(app: CryptotermApp) -> ScreenRuntime:
@@ -168,15 +175,18 @@ def runtime_of(app: CryptotermApp) -> ScreenRuntime:
     return runtime
 
 
-async def settle(pilot: Any, until: Callable[[], bool] | None = None, tries: int = 200) -> None:
+async def settle(pilot: Any, until: Callable[[], bool] | None = None) -> None:
     """Pause until the runtime has started, the startup scan has finished and `until` holds."""
     app = pilot.app
-    for _ in range(tries):
-        await pilot.pause(0.02)
+
+    def settled() -> bool:
         scans = app.scans
         started = app.session.snapshot is not None and scans.scans_started >= 1
-        if started and not scans.running and not scans.pending_origin and (until is None or until()):
-            break
+        return started and not scans.running and not scans.pending_origin and (until is None or until())
+
+    await eventually(
+        settled, "the runtime started, the scans idle and the condition true", pause=lambda: pilot.pause(0.02)
+    )
     await pilot.pause()
 
 

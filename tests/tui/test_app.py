@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+from textual.command import CommandList
 from textual.widgets import DataTable
 
 from cryptoterm.config.schema import AppConfig, UIConfig
@@ -24,10 +25,20 @@ from cryptoterm.tui.widgets.candle_chart import CandleChart
 from cryptoterm.tui.widgets.log_pane import LogPane
 from cryptoterm.tui.widgets.status_bar import StatusBar
 from cryptoterm.tui.widgets.watchlist import Watchlist
-from cryptoterm.wiring import SetupError
+from cryptoterm.wiring import StartupError
 from cryptoterm.wiring.options import RunOptions
 from tests.tui.conftest import fake_feed, make_app
 from tests.tui.fakes import FakeFeed, FakeRuntime, fake_builder
+from tests.waiting import eventually
+
+
+def palette_highlight(app: object) -> str:
+    """The command palette's highlighted hit ("" while it has none)."""
+    lists = app.screen.query(CommandList)  # type: ignore[attr-defined]
+    if not lists or lists.first().highlighted is None:
+        return ""
+    command_list = lists.first()
+    return command_list.get_option_at_index(command_list.highlighted).prompt.plain  # type: ignore[no-any-return]
 
 
 def dashboard(app: object) -> DashboardScreen:
@@ -232,27 +243,31 @@ async def test_command_palette_search_selects_a_symbol() -> None:
         await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"chart avax")
-        await pilot.pause(0.3)
+        # the palette searches in a worker: enter picks the highlighted hit, so wait for it to be this one
+        await eventually(lambda: "AVAX/USDT" in palette_highlight(app), "the AVAX hit highlighted", pause=pilot.pause)
         await pilot.press("enter")
-        await pilot.pause()
-        await pilot.pause()
-        assert app.session.selected_symbol == "AVAX/USDT"
+        await eventually(lambda: app.session.selected_symbol == "AVAX/USDT", "AVAX selected", pause=pilot.pause)
+        await eventually(lambda: isinstance(app.screen, DashboardScreen), "the palette closed", pause=pilot.pause)
         assert app.screen.query_one(CandleChart).title.startswith("AVAX/USDT")
 
 
-async def test_80x24_hides_the_log_pane_and_keeps_table_and_chart() -> None:
+async def test_80x24_keeps_table_and_chart_and_l_swaps_the_log_in_for_the_chart() -> None:
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         screen = dashboard(app)
-        assert not screen.query_one(LogPane).display
+        log_pane = screen.query_one(LogPane)
+        assert not log_pane.display
         table, chart = screen.query_one(Watchlist), screen.query_one(CandleChart)
         assert table.region.height >= 5 and chart.region.height >= 10
         assert chart.region.right <= 80 and table.region.right <= 80
         await pilot.press("l")
-        await pilot.pause()
-        assert not screen.query_one(LogPane).display
-        assert any("30 rows" in n.message for n in app._notifications)
+        await eventually(lambda: log_pane.region.height >= 5, "the log in the chart's place", pause=pilot.pause)
+        assert not chart.display and table.region.height >= 5
+        assert log_pane.region.y >= table.region.bottom and log_pane.region.bottom <= 24
+        await pilot.press("l")
+        await eventually(lambda: chart.region.height >= 10, "the chart back", pause=pilot.pause)
+        assert not log_pane.display
 
 
 async def test_wide_terminal_puts_table_and_chart_side_by_side_and_l_toggles_the_log() -> None:
@@ -278,7 +293,7 @@ async def test_tiny_terminal_shows_a_clear_message_until_it_grows() -> None:
         await pilot.pause()
         assert isinstance(app.screen, TooSmallScreen)
         text = str(app.screen.query_one("#too-small").render())
-        assert "Terminal too small: 50×12" in text and "60×15" in text
+        assert "Terminal too small: 50×12" in text and "80×24" in text
         await pilot.press("d", "s", "t", "question_mark", "ctrl+p")
         await pilot.pause()
         assert isinstance(app.screen, TooSmallScreen) and app.theme == "textual-dark"
@@ -286,7 +301,7 @@ async def test_tiny_terminal_shows_a_clear_message_until_it_grows() -> None:
         await pilot.pause()
         await pilot.pause()
         assert isinstance(app.screen, DashboardScreen)
-        await pilot.resize_terminal(59, 30)
+        await pilot.resize_terminal(79, 30)
         await pilot.pause()
         await pilot.pause()
         assert isinstance(app.screen, TooSmallScreen)
@@ -301,8 +316,11 @@ async def test_a_failing_worker_is_logged_and_notified() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         app.run_worker(explode(), name="market feed", group="feed", exit_on_error=False)
-        await pilot.pause(0.1)
-        await pilot.pause()
+        await eventually(
+            lambda: any("feed decoder blew up" in n.message for n in app._notifications),
+            "the failure notified",
+            pause=pilot.pause,
+        )
         logged = [line for line in app.session.logs if "feed decoder blew up" in line.text]
         assert logged and logged[0].level_name == "ERROR" and "RuntimeError" in logged[0].text
         assert any("feed decoder blew up" in n.message for n in app._notifications)
@@ -327,10 +345,11 @@ async def test_a_failing_screen_worker_is_reported_by_its_screen() -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         worker = app.screen.run_worker(broken_scan, name="scan", thread=True, exit_on_error=False)
-        while not worker.is_finished:
-            await pilot.pause(0.02)
-        await pilot.pause()
-        await pilot.pause()
+        await eventually(
+            lambda: worker.is_finished and any("scan expression is invalid" in line.text for line in app.session.logs),
+            "the failure logged",
+            pause=pilot.pause,
+        )
         logged = [line for line in app.session.logs if "scan expression is invalid" in line.text]
         assert logged and logged[0].text.startswith("dashboard: scan failed")
 
@@ -348,8 +367,7 @@ async def test_a_tick_updates_only_the_cells_that_changed_and_flashes_the_price(
         assert 1 <= changed <= 5  # last, change, bid, ask, spread of one row at most
         assert table.row_count == rows
         assert "on green" in str(table.get_cell("SOL/USDT", "last").style)
-        while table.has_flashes:
-            await pilot.pause(0.1)
+        await eventually(lambda: not table.has_flashes, "the flash faded", pause=pilot.pause)
         # back to the 24 h direction colour, like the change column
         assert str(table.get_cell("SOL/USDT", "last").style) == str(table.get_cell("SOL/USDT", "change").style)
 
@@ -375,7 +393,7 @@ async def test_the_runtime_is_built_after_the_first_frame() -> None:
         built_after_frame.append(app.first_frame_at is not None)
         return inner(config, options, publish)  # type: ignore[no-any-return]
 
-    app = CryptotermApp(AppConfig(), RunOptions(mode="demo"), build_runtime=build)
+    app = CryptotermApp(AppConfig(), RunOptions(mode="demo"), build_engine=build)
     assert isinstance(app.session.runtime, PendingRuntime)
     assert app.session.symbols == [] and app.session.feed.candles("BTC/USDT", "1m", 10) == []
     async with app.run_test(size=(120, 40)) as pilot:
@@ -387,9 +405,9 @@ async def test_the_runtime_is_built_after_the_first_frame() -> None:
 
 async def test_a_setup_error_exits_with_one_line_and_code_2(capsys: pytest.CaptureFixture[str]) -> None:
     def build(config: AppConfig, options: RunOptions, publish: Publish) -> FakeRuntime:
-        raise SetupError("/nowhere/db.sqlite: cannot open the database")
+        raise StartupError("/nowhere/db.sqlite: cannot open the database")
 
-    app = CryptotermApp(AppConfig(), RunOptions(mode="live"), build_runtime=build)
+    app = CryptotermApp(AppConfig(), RunOptions(mode="live"), build_engine=build)
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         await pilot.pause()
@@ -427,11 +445,14 @@ async def test_a_lazily_registered_screen_opens_with_its_key() -> None:
 
 async def test_a_short_chart_drops_the_volume_panel() -> None:
     app = make_app()
-    async with app.run_test(size=(60, 15)) as pilot:
+    async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         chart = app.screen.query_one(CandleChart)
-        assert chart.has_class("-no-volume") and not chart.query_one("#volume").display
+        chart.styles.max_height = 9  # shorter than any screen lays it out at the smallest supported size
+        await eventually(lambda: chart.has_class("-no-volume"), "volume panel dropped", pause=pilot.pause)
+        assert not chart.query_one("#volume").display
         assert chart.query_one("#price").region.height >= 6
+        chart.styles.max_height = None
         await pilot.resize_terminal(120, 40)
         await pilot.pause()
         await pilot.pause()

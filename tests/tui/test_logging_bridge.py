@@ -65,3 +65,18 @@ async def test_error_records_also_raise_a_notification() -> None:
         await pilot.pause()
         messages = [n.message for n in app._notifications]
         assert "exchange rejected the request" in messages
+
+
+async def test_an_app_run_leaves_the_log_level_as_it_found_it() -> None:
+    """The app lowers cryptoterm's loggers to INFO while it runs; afterwards DEBUG records flow again (a process
+    that runs several apps, or the app then another job, must not lose them)."""
+    ours = logging.getLogger("cryptoterm")
+    ours.setLevel(logging.NOTSET)
+    try:
+        app = make_app()
+        async with app.run_test(size=(120, 40)) as pilot:
+            await pilot.pause()
+            assert ours.level == logging.INFO
+        assert ours.level == logging.NOTSET
+    finally:
+        ours.setLevel(logging.NOTSET)

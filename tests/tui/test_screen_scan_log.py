@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cryptoterm.adapters.store.setups_repo import ScanRunRow
+from cryptoterm.ports.setups import ScanRunRow
 from cryptoterm.tui.screens.scan_log import ScanLogScreen, errors_view, fmt_duration, run_cells
 from tests.tui.screen_fakes import SCANNED, always, screen_app, screen_config, settle, static_text
 
@@ -58,3 +58,19 @@ def test_pure_rendering() -> None:
     assert cells[2].plain == "running" and cells[1].plain == "interval"
     assert fmt_duration(12_345) == "12.3 s" and fmt_duration(250) == "250 ms"
     assert "No scans recorded yet" in errors_view(None).plain  # type: ignore[union-attr]
+
+
+def test_what_a_scan_said_about_its_data_shows_beside_its_errors() -> None:
+    from rich.console import Console
+
+    run = ScanRunRow(
+        8, 0, 5, 5, "manual", 1, 1, 0, 0,
+        [{"strategy": "s", "symbol": "ETH/USDT", "error": "LookupError: no 1h candles"}],
+        ["BTC/USDT 4h derived from 1h"],
+    )  # fmt: skip
+    console = Console(width=100, record=True)
+    console.print(errors_view(run))
+    text = console.export_text()
+    assert "no 1h candles" in text and "note" in text and "4h derived from 1h" in text
+    quiet = ScanRunRow(9, 0, 5, 5, "manual", 1, 1, 0, 0, [], [])
+    assert "no errors" in errors_view(quiet).plain  # type: ignore[union-attr]

@@ -13,6 +13,7 @@ from cryptoterm.services.scanner import ScanReport
 from cryptoterm.tui.screens.setups import SetupsScreen
 from cryptoterm.tui.widgets.setup_table import SetupTable
 from tests.tui.screen_fakes import runtime_of, screen_app, screen_config, settle
+from tests.waiting import GUARD_S, eventually
 
 
 class GatedScans:
@@ -32,7 +33,7 @@ class GatedScans:
             self.most_at_once = max(self.most_at_once, self.running)
             self.origins.append(origin)
         try:
-            self.gate.wait(10)
+            self.gate.wait(GUARD_S)  # a hang guard only: the test opens the gate
             return self._scan(origin)  # type: ignore[operator,no-any-return]
         finally:
             with self.lock:
@@ -47,8 +48,7 @@ async def test_requests_during_a_scan_coalesce_into_one_more_scan(tmp_path: Path
         gated = GatedScans(scanning.scan)
         scanning.scan = gated  # type: ignore[method-assign]
         assert app.scans.scan_now("manual")
-        await pilot.pause(0.1)
-        assert app.scans.running
+        await eventually(lambda: app.scans.running and gated.running == 1, "the scan at the gate", pause=pilot.pause)
         assert not app.scans.scan_now("manual") and not app.scans.scan_now("interval")
         assert app.scans.pending_origin == "manual"
         gated.gate.set()
@@ -64,13 +64,13 @@ async def test_scans_run_on_the_interval(tmp_path: Path) -> None:
     config = msgspec.structs.replace(config, scanner=msgspec.structs.replace(config.scanner, interval_s=0.2))
     app = screen_app(tmp_path, config)
     async with app.run_test(size=(120, 40)) as pilot:
-        scanning = None
-        for _ in range(200):
-            await pilot.pause(0.05)
-            runtime = app.session.runtime
-            scanning = getattr(runtime, "scanning", None)
-            if scanning is not None and sum(r.origin == "interval" for r in scanning.repo.scan_runs()) >= 2:
-                break
+
+        def two_interval_scans() -> bool:
+            scanning = app.session.scanning
+            return scanning is not None and sum(r.origin == "interval" for r in scanning.repo.scan_runs()) >= 2
+
+        await eventually(two_interval_scans, "two interval scans", pause=lambda: pilot.pause(0.05))
+        scanning = app.session.scanning
         assert scanning is not None
         origins = [r.origin for r in scanning.repo.scan_runs()]
         assert origins.count("interval") >= 2 and origins[-1] == "startup"
@@ -90,8 +90,9 @@ async def test_setups_moved_by_closed_bars_reach_the_setups_screen(tmp_path: Pat
         # The next 1m bar trades through the entry without reaching the stop: the setup is triggered.
         bar = Candle(btc.bar_time + 60_000, btc.entry, btc.entry * 1.0005, btc.entry * 0.9999, btc.entry, 1.0)
         scanning.on_bar_closed(BarClosed("BTC/USDT", "1m", bar))
-        await settle(pilot, lambda: screen.loads > loads)
         table = screen.query_one(SetupTable)
-        assert table.get_row(str(btc.id))[3].plain == "triggered"
+        # a load already under way when the bar closed may land first: wait for the one that reads the move
+        # (the screen never polls, so only a reload the bar caused can show it)
+        await settle(pilot, lambda: screen.loads > loads and table.get_row(str(btc.id))[3].plain == "triggered")
         history = scanning.repo.setup_events(btc.id or 0)
         assert [(e.from_state, e.to_state) for e in history] == [(None, "new"), ("new", "triggered")]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from cryptoterm.tui.screens.setup_detail import SetupDetailScreen, setup_levels
 from cryptoterm.tui.screens.setups import SetupsScreen, cycle
-from cryptoterm.tui.widgets.overlay_chart import OverlayChart
+from cryptoterm.tui.widgets.candle_chart import CandleChart
 from cryptoterm.tui.widgets.setup_table import SetupTable, setup_cells, sort_value
 from tests.tui.screen_fakes import SCANNED, always, runtime_of, screen_app, screen_config, settle, static_text
 
@@ -121,7 +121,7 @@ async def test_detail_shows_levels_conditions_and_history(tmp_path: Path) -> Non
         detail = app.screen
         assert isinstance(detail, SetupDetailScreen) and detail.detail is not None
         assert [e.to_state for e in detail.detail.events] == ["new"]
-        chart = detail.query_one(OverlayChart)
+        chart = detail.query_one(CandleChart)
         assert [lv.price for lv in chart.levels] == [chosen.entry, chosen.stop, *chosen.targets]
         assert chart.marker_time == chosen.bar_time
         assert any(c.open_time == chosen.bar_time for c in chart.candles)

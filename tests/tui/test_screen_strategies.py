@@ -7,8 +7,8 @@ import textwrap
 from pathlib import Path
 
 from cryptoterm.config.loader import load_config_file
+from cryptoterm.services.strategy_book import StrategyStatus
 from cryptoterm.tui.screens.strategies import StrategiesScreen
-from cryptoterm.wiring.strategy_status import StrategyStatus
 from tests.tui.screen_fakes import runtime_of, screen_app, settle, static_text
 
 GOOD = """

@@ -4,6 +4,7 @@ ladder (levels, bars, spread, mid, imbalance; "syncing…" without a synced book
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -13,8 +14,9 @@ import ta
 from cryptoterm.tui.formatting import fmt_price
 from cryptoterm.tui.screens.dashboard import DashboardScreen
 from cryptoterm.tui.screens.symbol import SymbolScreen
+from cryptoterm.tui.widgets.candle_chart import CandleChart
+from cryptoterm.tui.widgets.chart_overlays import indicator_overlays
 from cryptoterm.tui.widgets.depth_ladder import DepthLadder, LadderView, ladder_summary, ladder_table, size_bar
-from cryptoterm.tui.widgets.overlay_chart import OverlayChart, indicator_overlays
 from cryptoterm.tui.widgets.quality_panel import QualityPanel
 from tests.tui.fakes import FakeFeed
 from tests.tui.screen_fakes import book_for, runtime_of, screen_app, settle, static_text
@@ -35,7 +37,7 @@ async def test_enter_on_a_watchlist_row_opens_that_symbols_detail(tmp_path: Path
         await settle(pilot, lambda: isinstance(app.screen, SymbolScreen))
         screen = symbol_screen(app)
         assert screen.symbol == "SOL/USDT"
-        chart = screen.query_one(OverlayChart)
+        chart = screen.query_one(CandleChart)
         assert str(chart.border_title).startswith("SOL/USDT · 1m · ")
         feed = runtime_of(app).feed
         assert chart.candles[-1] == feed.candles("SOL/USDT", "1m", 1)[-1]
@@ -74,7 +76,7 @@ async def test_timeframe_bands_and_depth_keys(tmp_path: Path) -> None:
         await pilot.press("s")
         await settle(pilot, lambda: isinstance(app.screen, SymbolScreen))
         screen = symbol_screen(app)
-        chart = screen.query_one(OverlayChart)
+        chart = screen.query_one(CandleChart)
         assert [o.label for o in chart.overlays] == ["EMA 9", "EMA 21", "BB 20 upper", "BB 20 mid", "BB 20 lower"]
         await pilot.press("4")
         await pilot.pause()
@@ -164,3 +166,34 @@ def test_a_1m_series_is_stale_only_after_a_bar_plus_the_configured_delay() -> No
     assert not fresh.stale and stale.stale
     assert "last bar closed 91s ago" in quality_text([stale]).plain
     assert "no issues" in quality_text([fresh]).plain
+
+
+def test_the_ladder_spread_row_uses_the_book_decimals_like_the_summary() -> None:
+    view = LadderView("BTC/USDT", ((60_999.99, 1.0),), ((61_000.0, 1.0),), 0.01, 60_999.995, 0.5)
+    spread_row = next(
+        r for r in zip(*(c._cells for c in ladder_table(view, 10).columns), strict=True) if "spread" in str(r[0])
+    )
+    assert str(spread_row[1]) == "0.01"
+    assert "spread 0.01 (" in ladder_summary(view).plain
+
+
+async def test_the_detail_chart_cursor_reads_out_a_bar_and_escape_hides_it_before_going_back(tmp_path: Path) -> None:
+    app = screen_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot, lambda: isinstance(app.screen, SymbolScreen))
+        screen = symbol_screen(app)
+        chart = screen.query_one(CandleChart)
+        await settle(pilot, lambda: len(chart.candles) > 3)
+        await pilot.press("full_stop", "comma")
+        await settle(pilot, lambda: chart.cursor == 1)
+        bar = chart.candles[-2]
+        moment = datetime.fromtimestamp(bar.open_time / 1000, tz=UTC)
+        assert chart.readout.startswith(f"{moment:%Y-%m-%d %H:%M} O {fmt_price(bar.open)}")
+        assert f"C {fmt_price(bar.close)}" in chart.readout and "EMA" in chart.readout
+        await pilot.press("escape")  # the cursor first
+        await settle(pilot, lambda: chart.cursor is None)
+        assert isinstance(app.screen, SymbolScreen)
+        await pilot.press("escape")  # then the screen
+        await settle(pilot, lambda: isinstance(app.screen, DashboardScreen))

@@ -54,3 +54,20 @@ def test_help_screen_120x40(snap_compare: SnapCompare) -> None:
 
 def test_too_small_terminal(snap_compare: SnapCompare) -> None:
     assert snap_compare(make_app(), terminal_size=(50, 12), run_before=_settle)
+
+
+def test_dashboard_200x60_with_chart_studies_and_the_cursor(snap_compare: SnapCompare) -> None:
+    """BB and an EMA over the price, volume, RSI and MACD panels under it, and the cursor's readout."""
+    import msgspec
+
+    from cryptoterm.config.schema import AppConfig, ChartConfig
+
+    studies = ["ema(21)", "bb(20, 2)", "volume", "rsi(14)", "macd"]
+    config = msgspec.structs.replace(AppConfig(), chart=ChartConfig(studies=studies))
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await _settle(pilot)
+        await pilot.press("full_stop", "comma", "comma", "comma")
+        await pilot.pause()
+
+    assert snap_compare(make_app(config), terminal_size=(200, 60), run_before=run_before)

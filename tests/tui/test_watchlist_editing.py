@@ -5,6 +5,7 @@ from __future__ import annotations
 from cryptoterm.tui.screens.symbol_prompt import SymbolPrompt
 from cryptoterm.tui.widgets.watchlist import Watchlist
 from tests.tui.conftest import fake_feed, make_app
+from tests.waiting import eventually
 
 
 async def test_remove_then_add_back_updates_the_runtime_and_the_table() -> None:
@@ -15,17 +16,15 @@ async def test_remove_then_add_back_updates_the_runtime_and_the_table() -> None:
         first = table.selected_symbol
         assert first == "BTC/USDT"
         await pilot.press("x")
-        await pilot.pause()
+        await eventually(lambda: first not in table.symbols, "the symbol removed", pause=pilot.pause)
         assert first not in fake_feed(app).symbols
         assert first not in table.symbols
         assert app.session.selected_symbol != first
 
         await pilot.press("a")
-        await pilot.pause()
-        assert isinstance(app.screen, SymbolPrompt)
+        await eventually(lambda: isinstance(app.screen, SymbolPrompt), "the add prompt", pause=pilot.pause)
         await pilot.press(*"btc/usdt", "enter")
-        await pilot.pause()
-        await pilot.pause()
+        await eventually(lambda: app.session.selected_symbol == "BTC/USDT", "BTC added back", pause=pilot.pause)
         assert fake_feed(app).symbols[-1] == "BTC/USDT"
         assert table.symbols[-1] == "BTC/USDT"
         assert app.session.selected_symbol == "BTC/USDT"
@@ -37,10 +36,13 @@ async def test_unknown_symbol_is_a_notification_and_changes_nothing() -> None:
         await pilot.pause()
         before = list(fake_feed(app).symbols)
         await pilot.press("a")
-        await pilot.pause()
+        await eventually(lambda: isinstance(app.screen, SymbolPrompt), "the add prompt", pause=pilot.pause)
         await pilot.press(*"NOPE/USDT", "enter")
-        await pilot.pause()
-        await pilot.pause()
+        await eventually(
+            lambda: any("NOPE/USDT: not listed" in n.message for n in app._notifications),
+            "the refusal",
+            pause=pilot.pause,
+        )
         assert fake_feed(app).symbols == before
         assert any("NOPE/USDT: not listed" in n.message for n in app._notifications)
 
@@ -51,8 +53,7 @@ async def test_escape_cancels_the_prompt() -> None:
         await pilot.pause()
         before = list(fake_feed(app).symbols)
         await pilot.press("a")
-        await pilot.pause()
+        await eventually(lambda: isinstance(app.screen, SymbolPrompt), "the add prompt", pause=pilot.pause)
         await pilot.press("escape")
-        await pilot.pause()
-        assert not isinstance(app.screen, SymbolPrompt)
+        await eventually(lambda: not isinstance(app.screen, SymbolPrompt), "the prompt closed", pause=pilot.pause)
         assert fake_feed(app).symbols == before

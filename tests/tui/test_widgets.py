@@ -10,8 +10,9 @@ import ta
 
 from cryptoterm.domain.market import Candle, TickerStats
 from cryptoterm.ports.market import StreamHealth
-from cryptoterm.services.snapshots import FeedStats, MarketSnapshot
-from cryptoterm.tui.widgets.candle_chart import chart_title, ema_values
+from cryptoterm.services.market_snapshot import FeedStats, MarketSnapshot
+from cryptoterm.tui.widgets.candle_chart import chart_title
+from cryptoterm.tui.widgets.chart_overlays import ema_values
 from cryptoterm.tui.widgets.status_bar import connection_state, status_text
 from cryptoterm.tui.widgets.watchlist import DOWN_STYLE, UP_STYLE, ticker_cells
 

@@ -14,16 +14,20 @@ import pandas as pd
 import pytest
 
 from cryptoterm.adapters.clock import FrozenClock
-from cryptoterm.adapters.store.candles import SqliteStore
+from cryptoterm.adapters.store.sqlite_store import SqliteStore
 from cryptoterm.config import AppConfig, default_config
 from cryptoterm.config.loader import load_config_file
 from cryptoterm.config.schema import LevelsConfig, NotifyConfig, StrategyConfig, UniverseConfig
 from cryptoterm.domain.market import Candle, DepthSnapshot, SymbolInfo, TickerStats
-from cryptoterm.wiring import Runtime, build_runtime
+from cryptoterm.domain.strategy import aggregate_complete
+from cryptoterm.services.engine import Engine
+from cryptoterm.services.scan_session import ScanSession
+from cryptoterm.wiring import build_engine
+from cryptoterm.wiring.build import build_scan_session
 from cryptoterm.wiring.options import RunOptions
-from cryptoterm.wiring.scanning import Scanning
 from tests.loopback.notify_receiver import NotifyReceiver
 from tests.services.test_scanner_data import candles_of, read_klines
+from tests.waiting import eventually
 
 SYMBOLS = 4
 
@@ -47,8 +51,8 @@ def demo_config(*strategies: StrategyConfig, **extra: object) -> AppConfig:
     return msgspec.structs.replace(config, demo=demo, strategy=list(strategies), **extra)
 
 
-async def started(config: AppConfig, tmp_path: Path) -> tuple[Runtime, Scanning]:
-    runtime = build_runtime(config, RunOptions(mode="demo", db_path=str(tmp_path / "scan.db")))
+async def started(config: AppConfig, tmp_path: Path) -> tuple[Engine, ScanSession]:
+    runtime = build_engine(config, RunOptions(mode="demo", db_path=str(tmp_path / "scan.db")))
     await runtime.start()
     assert runtime.scanning is not None
     await runtime.scanning.wait_ready()
@@ -59,7 +63,7 @@ async def test_demo_scan_reads_seeded_history_and_opens_setups(tmp_path: Path) -
     runtime, scanning = await started(demo_config(always("always long")), tmp_path)
     try:
         symbols = runtime.feed.symbols
-        assert scanning.seeded_rows > 0
+        assert scanning.prepare_seconds is not None  # the demo's history was read before the feed ran
         stored = runtime.store.read_candles("sim", symbols[0], "1m")
         assert len(stored) >= runtime.config.scanner.history_bars
         report = await asyncio.to_thread(scanning.scan, "test")
@@ -84,12 +88,15 @@ async def test_closed_bars_from_the_feed_advance_open_setups(tmp_path: Path) -> 
         report = await asyncio.to_thread(scanning.scan, "test")
         assert report.new_setups
         task = asyncio.create_task(runtime.feed.run())
+
+        def reached_and_moved() -> bool:
+            # every setup leaves "new" within its three bars on any price path (entry, zone, stop or expiry),
+            # so waiting for one that moved waits for bars, not for the simulated price to go a certain way
+            setups = scanning.repo.recent_setups()
+            return bool(due) and all(s.last_bar is not None for s in setups) and any(s.state != "new" for s in setups)
+
         try:
-            for _ in range(400):
-                await asyncio.sleep(0.05)
-                opened = scanning.repo.recent_setups()
-                if due and all(s.last_bar is not None for s in opened):
-                    break
+            await eventually(reached_and_moved, "closed bars reaching every open setup and moving one")
         finally:
             runtime.feed.stop()
             await task
@@ -98,7 +105,7 @@ async def test_closed_bars_from_the_feed_advance_open_setups(tmp_path: Path) -> 
         assert due and due[0] == "1m"
         assert all(s.last_bar is not None and s.last_bar > s.bar_time for s in setups)
         moved = [s for s in setups if s.state != "new"]
-        assert moved, "four 1m setups with the entry at the close: the next bars reach their zone or entry"
+        assert moved, "setups with the entry at the close and three bars to live: the next bars trigger or expire them"
         events = scanning.repo.setup_events(moved[0].id or 0)
         assert events[0].from_state is None and events[-1].to_state == moved[0].state
     finally:
@@ -167,7 +174,7 @@ async def test_bad_notification_url_turns_notifications_off_but_scans_run(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     config = demo_config(always(), notify=NotifyConfig(urls=["nosuchscheme://user:hunter2@example"]))
-    with caplog.at_level(logging.ERROR, logger="cryptoterm.wiring.scanning"):
+    with caplog.at_level(logging.ERROR, logger="cryptoterm.wiring.build"):
         runtime, scanning = await started(config, tmp_path)
     try:
         assert any("notifications are off" in r.getMessage() for r in caplog.records)
@@ -187,10 +194,7 @@ async def test_new_setups_are_notified_through_apprise(tmp_path: Path) -> None:
         try:
             report = await asyncio.to_thread(scanning.scan, "test")
             assert [s.symbol for s in report.new_setups] == ["BTC/USDT"]
-            for _ in range(100):
-                if receiver.received:
-                    break
-                await asyncio.sleep(0.05)
+            await eventually(lambda: receiver.received, "the notification at the receiver")
         finally:
             await runtime.close()
     assert [r.body["title"] for r in receiver.received] == ["▲ LONG BTC/USDT — always-long"]
@@ -213,6 +217,8 @@ class KlineHistory:
     ) -> list[Candle]:
         self.requests.append((symbol, timeframe, since_ms))
         frame = self.frames[symbol]
+        if timeframe != "1h":
+            frame = aggregate_complete(frame, "1h", timeframe)
         rows = frame[(frame.index >= since_ms) & (frame.index < (until_ms or 2**62))]
         return candles_of(rows)
 
@@ -235,7 +241,7 @@ async def test_live_scans_bring_the_candles_they_read_up_to_date_first(tmp_path:
         default_config(), strategy=[always(timeframe="1h", universe=UniverseConfig(symbols=list(frames)))]
     )
     with SqliteStore(tmp_path / "live.db", batch_ms=0) as store:
-        scanning = Scanning(config, store, "binance", clock, history=history, default_symbols=list(frames))
+        scanning = build_scan_session(config, store, "binance", clock, history=history, default_symbols=list(frames))
         await scanning.start()
         await scanning.wait_ready()
         try:
@@ -243,7 +249,11 @@ async def test_live_scans_bring_the_candles_they_read_up_to_date_first(tmp_path:
             assert report.errors == ()
             assert sorted(s.symbol for s in report.new_setups) == sorted(frames)
             assert all(s.bar_time == last_open for s in report.new_setups)
-            assert {(symbol, tf) for symbol, tf, _ in history.requests} == {(s, "1h") for s in frames}
+            # each strategy's series, and the regime reference (BTC/USDT 4h) every report carries
+            assert {(symbol, tf) for symbol, tf, _ in history.requests} == {
+                *((s, "1h") for s in frames),
+                ("BTC/USDT", "4h"),
+            }
             stored = store.read_candles("binance", "BTC/USDT", "1h")
             assert len(stored) >= config.scanner.history_bars and stored[-1].open_time == last_open
             assert stored[-1].close == float(frames["BTC/USDT"]["close"].iloc[-1])

@@ -6,8 +6,9 @@ gap markers across reconnects, and a decoder fast enough for every book update.
 """
 
 from cryptoterm.adapters.binance.decode import BinanceDecoder, DecodeError, SubscriptionReply, UnknownMessage
+from cryptoterm.adapters.binance.depth_snapshots import FetchDepth
 from cryptoterm.adapters.binance.symbols import SymbolMap, to_native, to_stream
-from cryptoterm.adapters.binance.ws_stream import BinanceStream, FetchDepth
+from cryptoterm.adapters.binance.ws_stream import BinanceStream
 
 __all__ = [
     "BinanceDecoder",

@@ -3,23 +3,50 @@
 Speed matters here (a busy book sends thousands of messages a second per symbol), so decoding is two cheap
 steps instead of one generic parse: the combined-stream envelope `{"stream": ..., "data": ...}` is decoded
 with `data` left as raw bytes, the stream name picks a decoder from a per-stream cache, and that decoder
-builds a small typed struct straight from the bytes. Binance sends prices and quantities as strings;
-msgspec's non-strict mode turns them into floats inside the C decoder, so no Python-level float() calls
-happen per level. Payloads without an envelope (`/ws` connections, REST depth snapshots inlined in
-recordings) are recognised by their own fields.
+builds a small typed struct (`binance/wire.py`) straight from the bytes. Binance sends prices and quantities as
+strings; msgspec's non-strict mode turns them into floats inside the C decoder, and bounds them in the same pass,
+so no Python-level float() call or range check happens per level. Payloads without an envelope (`/ws`
+connections, REST depth snapshots inlined in recordings) are recognised by their own fields.
 
 Errors never escape as anything but `DecodeError` (malformed or truncated JSON, wrong field types) or its
-subclass `UnknownMessage` (well-formed but of a kind we do not handle), so callers can count and skip them.
+subclasses `UnknownMessage` (well-formed but of a kind we do not handle) and `RejectedValue` (well-formed, but a
+value no market sends: a NaN or negative price, an id beyond 2**53, a time in the year 5138 — the rules are in
+`adapters/market_values.py`), so callers can count and skip them. Each error has a `kind`, the same for every
+message that fails the same way, so a stream logs the first of each kind and counts the rest.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
 import msgspec
 
+from cryptoterm.adapters.binance.mark_price import mark_price_event
 from cryptoterm.adapters.binance.symbols import SymbolMap
+from cryptoterm.adapters.binance.wire import (
+    AGG_TRADE,
+    ANY,
+    BOOK_TICKER,
+    DEPTH,
+    ENVELOPE,
+    KLINE,
+    MARK_PRICE,
+    REPLY_ERROR,
+    SNAPSHOT,
+    TICKER,
+    TICKER_LIST,
+    TRADE,
+    Envelope,
+    TickerMsg,
+)
+from cryptoterm.adapters.market_values import (
+    MAX_AHEAD_MS,
+    MIN_EVENT_MS,
+    BadMarketValue,
+    check_time,
+)
 from cryptoterm.domain.market import (
     BookTop,
     Candle,
@@ -31,16 +58,29 @@ from cryptoterm.domain.market import (
     Trade,
 )
 
-_NAN = float("nan")
-Levels = tuple[tuple[float, float], ...]
-
 
 class DecodeError(ValueError):
-    """A message that cannot be turned into events: malformed, truncated, or of the wrong shape."""
+    """A message that cannot be turned into events: malformed, truncated, or of the wrong shape.
+
+    `kind` groups errors for logging: every malformed message is one kind, whatever its bytes."""
+
+    def __init__(self, message: str, kind: str = "malformed message") -> None:
+        super().__init__(message)
+        self.kind = kind
 
 
 class UnknownMessage(DecodeError):
-    """A well-formed message of a stream or event type this decoder does not handle."""
+    """A well-formed message of a stream or event type this decoder does not handle (its kind is its text)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, message)
+
+
+class RejectedValue(DecodeError):
+    """A well-formed message carrying a value no market sends (see `adapters/market_values.py`)."""
+
+    def __init__(self, where: str, bad: BadMarketValue) -> None:
+        super().__init__(f"{where}: rejected: {bad}", f"rejected {bad.kind}")
 
 
 class SubscriptionReply(NamedTuple):
@@ -50,127 +90,6 @@ class SubscriptionReply(NamedTuple):
     result: Any
     error: str | None = None
 
-
-# ---------------------------------------------------------------------------------------------- wire structs
-# Field names are Binance's single letters; only the fields the product uses are declared (msgspec skips
-# the rest without building them).
-
-
-class _Envelope(msgspec.Struct, gc=False):
-    stream: str = ""
-    data: msgspec.Raw = msgspec.Raw(b"")
-    # Subscription replies
-    id: int | None = None
-    result: msgspec.Raw = msgspec.Raw(b"")
-    error: msgspec.Raw = msgspec.Raw(b"")
-    # Bare (unwrapped) payloads
-    e: str = ""
-    lastUpdateId: int = -1  # Binance's field name
-
-
-class _ReplyError(msgspec.Struct, gc=False):
-    code: int = 0
-    msg: str = ""
-
-
-class _TradeMsg(msgspec.Struct, gc=False):
-    s: str
-    t: int
-    p: float
-    q: float
-    T: int
-    m: bool
-    E: int = 0
-
-
-class _AggTradeMsg(msgspec.Struct, gc=False):
-    s: str
-    a: int
-    p: float
-    q: float
-    T: int
-    m: bool
-    E: int = 0
-
-
-class _BookTickerMsg(msgspec.Struct, gc=False):
-    s: str
-    b: float
-    B: float
-    a: float
-    A: float
-    u: int = 0
-    E: int = 0
-    T: int = 0
-
-
-class _DepthMsg(msgspec.Struct, gc=False):
-    s: str
-    E: int
-    U: int
-    u: int
-    b: Levels
-    a: Levels
-    pu: int = -1
-
-
-class _SnapshotMsg(msgspec.Struct, gc=False):
-    lastUpdateId: int  # Binance's field name
-    bids: Levels
-    asks: Levels
-    E: int = 0
-    T: int = 0
-
-
-class _KlineBody(msgspec.Struct, gc=False):
-    t: int
-    i: str
-    o: float
-    h: float
-    l: float  # noqa: E741 — Binance's field name
-    c: float
-    v: float
-    x: bool
-    q: float = 0.0
-    n: int = 0
-
-
-class _KlineMsg(msgspec.Struct, gc=False):
-    s: str
-    E: int
-    k: _KlineBody
-
-
-class _TickerMsg(msgspec.Struct, gc=False):
-    """`24hrTicker` and `24hrMiniTicker` share these fields; only the full ticker has bid/ask."""
-
-    s: str
-    E: int
-    c: float
-    o: float
-    h: float
-    l: float  # noqa: E741 — Binance's field name
-    v: float
-    q: float
-    b: float = _NAN
-    a: float = _NAN
-
-
-def _decoder(kind: Any) -> msgspec.json.Decoder[Any]:
-    return msgspec.json.Decoder(kind, strict=False)
-
-
-_ENVELOPE = msgspec.json.Decoder(_Envelope)
-_REPLY_ERROR = msgspec.json.Decoder(_ReplyError)
-_ANY = msgspec.json.Decoder()
-_TRADE = _decoder(_TradeMsg)
-_AGG_TRADE = _decoder(_AggTradeMsg)
-_BOOK_TICKER = _decoder(_BookTickerMsg)
-_DEPTH = _decoder(_DepthMsg)
-_SNAPSHOT = _decoder(_SnapshotMsg)
-_KLINE = _decoder(_KlineMsg)
-_TICKER = _decoder(_TickerMsg)
-_TICKER_LIST = _decoder(list[_TickerMsg])
 
 #: A payload as msgspec reads it: the bytes of a message, or the raw slice of one.
 Buf = bytes | str | msgspec.Raw
@@ -194,13 +113,13 @@ class BinanceDecoder:
 
     def decode(self, raw: bytes | str, recv_ms: int = 0) -> list[MarketEvent] | SubscriptionReply:
         try:
-            env = _ENVELOPE.decode(raw)
+            env = ENVELOPE.decode(raw)
         except msgspec.ValidationError as exc:
             if raw[:1] in (b"[", "["):
                 return self._bare_list(raw, recv_ms)
-            raise DecodeError(f"unexpected message shape: {exc}") from None
+            raise DecodeError(f"unexpected message shape: {exc}", "unexpected message shape") from None
         except msgspec.DecodeError as exc:
-            raise DecodeError(f"malformed JSON: {exc}") from None
+            raise DecodeError(f"malformed JSON: {exc}", "malformed JSON") from None
         if env.stream:
             route = self._routes.get(env.stream)
             if route is None:
@@ -209,13 +128,17 @@ class BinanceDecoder:
             try:
                 return route[0](self, env.data, route[1], recv_ms)
             except msgspec.MsgspecError as exc:
-                raise DecodeError(f"stream {env.stream!r}: {exc}") from None
+                raise _error(f"stream {env.stream!r}", exc, env.data) from None
+            except BadMarketValue as bad:
+                raise RejectedValue(f"stream {env.stream!r}", bad) from None
         if env.id is not None:
             return self._reply(env)
         try:
             return self._bare(env, raw, recv_ms)
         except msgspec.MsgspecError as exc:
-            raise DecodeError(f"{env.e or 'message'}: {exc}") from None
+            raise _error(env.e or "message", exc, raw) from None
+        except BadMarketValue as bad:
+            raise RejectedValue(env.e or "message", bad) from None
 
     # ------------------------------------------------------------------ routing
 
@@ -239,7 +162,7 @@ class BinanceDecoder:
         self._routes[stream] = route
         return route
 
-    def _bare(self, env: _Envelope, raw: Buf, recv_ms: int) -> list[MarketEvent]:
+    def _bare(self, env: Envelope, raw: Buf, recv_ms: int) -> list[MarketEvent]:
         kind = env.e
         if kind:
             handler = _EVENT_TYPES.get(kind)
@@ -248,7 +171,7 @@ class BinanceDecoder:
             return handler(self, raw, "", recv_ms)
         if env.lastUpdateId >= 0:
             if not self.snapshot_symbol:
-                raise DecodeError("depth snapshot before any stream message: its symbol is unknown")
+                raise DecodeError("depth snapshot before any stream message: its symbol is unknown", "orphan snapshot")
             return self._partial_depth(raw, self.snapshot_symbol, recv_ms)
         # Spot bookTicker is the one stream payload without an "e" field; anything else is unknown.
         try:
@@ -260,54 +183,110 @@ class BinanceDecoder:
         try:
             return self._tickers(raw, "", recv_ms)
         except msgspec.MsgspecError as exc:
-            raise DecodeError(f"array message: {exc}") from None
+            raise _error("array message", exc, raw) from None
+        except BadMarketValue as bad:
+            raise RejectedValue("array message", bad) from None
 
-    def _reply(self, env: _Envelope) -> SubscriptionReply:
+    def _reply(self, env: Envelope) -> SubscriptionReply:
         assert env.id is not None
         error: str | None = None
         if env.error:
-            err = _REPLY_ERROR.decode(env.error)
+            err = REPLY_ERROR.decode(env.error)
             error = f"code {err.code}: {err.msg}"
-        result = _ANY.decode(env.result) if env.result else None
+        result = ANY.decode(env.result) if env.result else None
         return SubscriptionReply(env.id, result, error)
 
     # ------------------------------------------------------------------ payloads
 
+    # Values are range-checked by the structs' types as msgspec decodes (see `adapters/market_values.py`);
+    # what is left is the one bound that needs the receive time: an event time far ahead of it.
+
     def _trade(self, data: Buf, symbol: str, recv_ms: int) -> list[MarketEvent]:
-        m = _TRADE.decode(data)
+        m = TRADE.decode(data)
+        if m.T - recv_ms > MAX_AHEAD_MS and recv_ms >= MIN_EVENT_MS:
+            check_time(m.T, recv_ms, "trade")
         return [Trade(symbol or self.symbols.unified(m.s), m.T, m.p, m.q, "sell" if m.m else "buy", m.t)]
 
     def _agg_trade(self, data: Buf, symbol: str, recv_ms: int) -> list[MarketEvent]:
-        m = _AGG_TRADE.decode(data)
+        m = AGG_TRADE.decode(data)
+        if m.T - recv_ms > MAX_AHEAD_MS and recv_ms >= MIN_EVENT_MS:
+            check_time(m.T, recv_ms, "trade")
         return [Trade(symbol or self.symbols.unified(m.s), m.T, m.p, m.q, "sell" if m.m else "buy", m.a)]
 
     def _book_ticker(self, data: Buf, symbol: str, recv_ms: int) -> list[MarketEvent]:
-        m = _BOOK_TICKER.decode(data)
-        return [BookTop(symbol or self.symbols.unified(m.s), m.E or m.T or recv_ms, m.b, m.B, m.a, m.A)]
+        m = BOOK_TICKER.decode(data)
+        ts = m.E or m.T or recv_ms
+        if ts - recv_ms > MAX_AHEAD_MS and recv_ms >= MIN_EVENT_MS:
+            check_time(ts, recv_ms, "book ticker")
+        return [BookTop(symbol or self.symbols.unified(m.s), ts, m.b, m.B, m.a, m.A)]
 
     def _depth(self, data: Buf, symbol: str, recv_ms: int) -> list[MarketEvent]:
-        m = _DEPTH.decode(data)
+        m = DEPTH.decode(data)
+        if m.u < m.U:
+            raise BadMarketValue("depth id order", f"depth: first update id {m.U} is after the last {m.u}")
+        if m.E - recv_ms > MAX_AHEAD_MS and recv_ms >= MIN_EVENT_MS:
+            check_time(m.E, recv_ms, "depth")
         return [DepthUpdate(symbol or self.symbols.unified(m.s), m.E, m.U, m.u, m.b, m.a, m.pu)]
 
     def _partial_depth(self, data: Buf, symbol: str, recv_ms: int) -> list[MarketEvent]:
-        m = _SNAPSHOT.decode(data)
-        return [DepthSnapshot(symbol, m.E or m.T or recv_ms, m.lastUpdateId, m.bids, m.asks)]
+        m = SNAPSHOT.decode(data)
+        ts = m.E or m.T or recv_ms
+        if ts - recv_ms > MAX_AHEAD_MS and recv_ms >= MIN_EVENT_MS:
+            check_time(ts, recv_ms, "depth snapshot")
+        return [DepthSnapshot(symbol, ts, m.lastUpdateId, m.bids, m.asks)]
 
     def _kline(self, data: Buf, symbol: str, recv_ms: int) -> list[MarketEvent]:
-        m = _KLINE.decode(data)
+        m = KLINE.decode(data)
         k = m.k
+        if k.t - recv_ms > MAX_AHEAD_MS and recv_ms >= MIN_EVENT_MS:
+            check_time(k.t, recv_ms, "kline")
         candle = Candle(k.t, k.o, k.h, k.l, k.c, k.v, k.q, k.n, k.x)
         return [Kline(symbol or self.symbols.unified(m.s), k.i, candle)]
 
     def _ticker(self, data: Buf, symbol: str, recv_ms: int) -> list[MarketEvent]:
-        m = _TICKER.decode(data)
-        return [self._ticker_stats(m, symbol)]
+        m = TICKER.decode(data)
+        return [self._ticker_stats(m, symbol, recv_ms)]
+
+    def _mark_price(self, data: Buf, symbol: str, recv_ms: int) -> list[MarketEvent]:
+        m = MARK_PRICE.decode(data)
+        if m.E - recv_ms > MAX_AHEAD_MS and recv_ms >= MIN_EVENT_MS:
+            check_time(m.E, recv_ms, "mark price")
+        return [mark_price_event(m, symbol or self.symbols.unified(m.s))]
 
     def _tickers(self, data: Buf, symbol: str, recv_ms: int) -> list[MarketEvent]:
-        return [self._ticker_stats(m, "") for m in _TICKER_LIST.decode(data)]
+        return [self._ticker_stats(m, "", recv_ms) for m in TICKER_LIST.decode(data)]
 
-    def _ticker_stats(self, m: _TickerMsg, symbol: str) -> TickerStats:
+    def _ticker_stats(self, m: TickerMsg, symbol: str, recv_ms: int) -> TickerStats:
+        if m.E - recv_ms > MAX_AHEAD_MS and recv_ms >= MIN_EVENT_MS:
+            check_time(m.E, recv_ms, "ticker")
         return TickerStats(symbol or self.symbols.unified(m.s), m.E, m.c, m.o, m.h, m.l, m.v, m.q, m.b, m.a)
+
+
+#: msgspec's wording for a value outside its type's bounds ("Expected `float` > 0.0 - at `$.p`").
+_OUT_OF_RANGE = re.compile(r"Expected `(?:int|float)` [<>]=? \S+ - at `(\$[^`]*)`")
+_INDEX = re.compile(r"\[\d+\](?=\[)")  # the level index of "$.b[3][1]", not the field
+
+
+def _error(where: str, exc: msgspec.MsgspecError, data: Buf) -> DecodeError:
+    """The decode error for `exc`: a `RejectedValue` naming the field and its value when a bound failed."""
+    match = _OUT_OF_RANGE.search(str(exc))
+    if match is None:
+        return DecodeError(f"{where}: {exc}")
+    path = match.group(1)
+    rule = str(exc)[: match.start(1) - len(" - at `")]
+    field = _INDEX.sub("[]", path)  # one kind per field ("$.b[][1]"), whichever level of a book it was
+    return RejectedValue(where, BadMarketValue(f"{where} {field}", f"{path} = {_value_at(data, path)}: {rule}"))
+
+
+def _value_at(data: Buf, path: str) -> str:
+    """The JSON value at `path` ("$.b[3][1]") as sent, for the error line (only runs for a rejected message)."""
+    try:
+        value: Any = ANY.decode(data)
+        for key in re.findall(r"\.(\w+)|\[(\d+)\]", path):
+            value = value[key[0]] if key[0] else value[int(key[1])]
+    except (msgspec.MsgspecError, KeyError, IndexError, TypeError, ValueError):
+        return "?"
+    return repr(value)
 
 
 _STREAM_KINDS: dict[str, _Route] = {
@@ -321,6 +300,8 @@ _STREAM_KINDS: dict[str, _Route] = {
     "depth@0ms": BinanceDecoder._depth,
     "ticker": BinanceDecoder._ticker,
     "miniTicker": BinanceDecoder._ticker,
+    "markPrice": BinanceDecoder._mark_price,
+    "markPrice@1s": BinanceDecoder._mark_price,
 }
 
 _EVENT_TYPES: dict[str, _Route] = {
@@ -331,4 +312,5 @@ _EVENT_TYPES: dict[str, _Route] = {
     "kline": BinanceDecoder._kline,
     "24hrTicker": BinanceDecoder._ticker,
     "24hrMiniTicker": BinanceDecoder._ticker,
+    "markPriceUpdate": BinanceDecoder._mark_price,
 }

@@ -18,71 +18,10 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from cryptoterm.adapters.sim.bars import Bars, FloatArray
 from cryptoterm.adapters.sim.model import MinuteBlock, ModelParams, ModelState, SymbolTable, simulate
-from cryptoterm.domain.market import Candle
+from cryptoterm.adapters.sim.packed_bars import PackedBars, mean_price_quote, tick_dtype
 from cryptoterm.domain.timeframes import MINUTE_MS
-
-FloatArray = npt.NDArray[np.float64]
-IntArray = npt.NDArray[np.int64]
-
-
-@dataclass(frozen=True, slots=True)
-class Bars:
-    """OHLCV arrays; price fields have shape (symbols, bars) or (bars,), `open_time` has shape (bars,)."""
-
-    open_time: IntArray
-    open: FloatArray
-    high: FloatArray
-    low: FloatArray
-    close: FloatArray
-    volume: FloatArray
-    quote_volume: FloatArray
-    trades: IntArray
-
-    def __len__(self) -> int:
-        return int(self.open_time.shape[0])
-
-    def row(self, index: int) -> Bars:
-        """One symbol's bars (for (symbols, bars) arrays)."""
-        return Bars(
-            self.open_time,
-            self.open[index],
-            self.high[index],
-            self.low[index],
-            self.close[index],
-            self.volume[index],
-            self.quote_volume[index],
-            self.trades[index],
-        )
-
-    def window(self, lo: int, hi: int) -> Bars:
-        """Bars lo..hi-1 along the time axis."""
-        return Bars(
-            self.open_time[lo:hi],
-            self.open[..., lo:hi],
-            self.high[..., lo:hi],
-            self.low[..., lo:hi],
-            self.close[..., lo:hi],
-            self.volume[..., lo:hi],
-            self.quote_volume[..., lo:hi],
-            self.trades[..., lo:hi],
-        )
-
-    def candles(self) -> list[Candle]:
-        """Closed `Candle`s of a one-symbol `Bars`."""
-        return list(
-            map(
-                Candle,
-                self.open_time.tolist(),
-                self.open.tolist(),
-                self.high.tolist(),
-                self.low.tolist(),
-                self.close.tolist(),
-                self.volume.tolist(),
-                self.quote_volume.tolist(),
-                self.trades.tolist(),
-            )
-        )
 
 
 def round_to_tick(prices: FloatArray, ticks: FloatArray, decimals: list[int]) -> FloatArray:
@@ -112,7 +51,7 @@ def bars_from_block(
     open_ = round_to_tick(np.exp(prev), ticks, decimals)
     high = np.maximum(round_to_tick(np.exp(prev + up), ticks, decimals), np.maximum(open_, close))
     low = np.minimum(round_to_tick(np.exp(prev + down), ticks, decimals), np.minimum(open_, close))
-    quote = block.volume * (open_ + high + low + close) * 0.25
+    quote = mean_price_quote(block.volume, open_, high, low, close)
     return Bars(block.open_time, open_, high, low, close, block.volume, quote, block.trades)
 
 
@@ -125,7 +64,7 @@ class History:
     """Generated history: the 1m bars, the model state after them, the log offsets that anchor prices, and
     the regime code of every minute."""
 
-    bars: Bars
+    bars: PackedBars
     state: ModelState
     offsets: FloatArray
     regimes: npt.NDArray[np.int8]
@@ -151,24 +90,13 @@ def generate_history(
     offsets: FloatArray = np.log([spec.price for spec in table.specs]) - state.level
     ticks = np.array([spec.tick for spec in table.specs])
     decimals = [spec.price_decimals for spec in table.specs]
-    shape = (table.size, minutes)
-    out = Bars(
-        (state.next_minute - minutes + np.arange(minutes, dtype=np.int64)) * MINUTE_MS,
-        np.empty(shape),
-        np.empty(shape),
-        np.empty(shape),
-        np.empty(shape),
-        np.empty(shape),
-        np.empty(shape),
-        np.empty(shape, dtype=np.int64),
-    )
+    open_time = (state.next_minute - minutes + np.arange(minutes, dtype=np.int64)) * MINUTE_MS
+    highest = np.exp(np.max([block.level.max(axis=1) for block in blocks], axis=0) + offsets)
+    out = PackedBars.empty(open_time, ticks, decimals, tick_dtype(highest[:, None], ticks))
     lo = 0
     for block in blocks:
-        part = bars_from_block(block, offsets, ticks, decimals, rng)
-        hi = lo + block.minutes
-        for name in ("open", "high", "low", "close", "volume", "quote_volume", "trades"):
-            getattr(out, name)[:, lo:hi] = getattr(part, name)
-        lo = hi
+        out.put(lo, bars_from_block(block, offsets, ticks, decimals, rng))
+        lo += block.minutes
     regimes = np.concatenate([block.regime for block in blocks])
     return History(out, state, offsets, regimes)
 

@@ -26,8 +26,10 @@ from typing import Final
 import numpy as np
 import numpy.typing as npt
 
-from cryptoterm.adapters.sim.book import SimBook
-from cryptoterm.adapters.sim.history import BarBuffer, Bars, aggregate, concat, generate_history
+from cryptoterm.adapters.sim.bars import Bars
+from cryptoterm.adapters.sim.day_stats import day_stats
+from cryptoterm.adapters.sim.depth_feed import SimDepthFeed
+from cryptoterm.adapters.sim.history import BarBuffer, aggregate, concat, generate_history
 from cryptoterm.adapters.sim.model import (
     REGIMES,
     MinuteBlock,
@@ -36,6 +38,7 @@ from cryptoterm.adapters.sim.model import (
     initial_state,
     simulate,
 )
+from cryptoterm.adapters.sim.packed_bars import PackedBars
 from cryptoterm.adapters.sim.trades import MinuteTrades, minute_trades
 from cryptoterm.adapters.sim.universe import SymbolSpec, select_universe
 from cryptoterm.config.schema import DemoConfig
@@ -115,7 +118,8 @@ class SimulatedMarket:
         generated = generate_history(self._table, self.params, state, minutes, rng, config.trades_per_second)
         self._state = generated.state
         self._offsets = generated.offsets
-        self.history: Bars = generated.bars
+        #: The 1m history, stored compactly; `.window` / `.row` decode to float `Bars`.
+        self.history: PackedBars = generated.bars
         #: Regime code of every history minute (an index into `model.REGIMES`), for inspection and tests.
         self.history_regimes = generated.regimes
 
@@ -125,18 +129,20 @@ class SimulatedMarket:
         self._block_levels: FloatArray | None = None
         self._minute: MinuteTrades | None = None
         self._minute_pos = 0
-        self._next_trade_id = self.history.trades.sum(axis=1) + 1
-        last_close = self.history.close[:, -1]
+        self._next_trade_id = self.history.trades_count.sum(axis=1, dtype=np.int64) + 1
+        end = len(self.history)
+        last_close = self.history.window(end - 1, end).close[:, -1]
         self._last_price = last_close.copy()
         self._bid = np.rint(last_close / self._ticks).astype(np.int64)
         self._ask = self._bid + self._spread
         self._top_rng = self._rng(_BOOK_TOP)
         self._top_size = self._table.volume_per_min * 0.02
-        self._subscribed: dict[str, None] = {}
-        self._books: dict[int, SimBook] = {}
-        self._depth_rngs: dict[int, np.random.Generator] = {}
-        self._depth_ids: dict[int, int] = {}
-        self._snapshot_due: set[int] = set()
+        self._depth = SimDepthFeed(
+            self.specs,
+            self._top_size,
+            lambda i: self._rng(_DEPTH, i),
+            lambda i, now: self._rng(_ONE_OFF_DEPTH, i, now),
+        )
         self._closed = False
         self._messages = 0
         self._lag_ms = 0.0
@@ -227,7 +233,7 @@ class SimulatedMarket:
                 )
             )
             events.extend(self._book_tops(minute, lo, hi, end - 1))
-        events.extend(self._depth_events(end - 1))
+        events.extend(self._depth.events(end - 1, self._bid, self._ask))
         self._now = end
         if end % MINUTE_MS == 0:
             self._live_bars.append(minute.bar)
@@ -251,7 +257,7 @@ class SimulatedMarket:
         sizes = np.round(np.maximum(np.rint(sizes / lots), 1.0) * lots, 10)
         tops: list[BookTop] = []
         for k, i in enumerate(traded.tolist()):
-            if self.specs[i].symbol in self._subscribed:
+            if self.specs[i].symbol in self._depth.subscribed:
                 continue  # the book's own top is published with its diff
             tick = self._tick_list[i]
             tops.append(
@@ -265,33 +271,6 @@ class SimulatedMarket:
                 )
             )
         return tops
-
-    def _new_book(self, i: int, rng: np.random.Generator, first_update_id: int = 1) -> SimBook:
-        """A 100-level book per side on a grid of about 2 bp (so it spans about 2% of the price)."""
-        spec = self.specs[i]
-        step = max(1, round(spec.price * 0.0002 / spec.tick))
-        return SimBook(
-            spec.symbol, spec.tick, step, float(self._top_size[i]), spec.lot, rng, first_update_id=first_update_id
-        )
-
-    def _depth_events(self, ts: int) -> list[MarketEvent]:
-        events: list[MarketEvent] = []
-        for symbol in self._subscribed:
-            i = self._index[symbol]
-            book = self._books.get(i)
-            if book is None:
-                # Ids carry on across an unsubscribe, as an exchange's do: a new snapshot never goes back.
-                rng = self._depth_rngs.setdefault(i, self._rng(_DEPTH, i))
-                book = self._books[i] = self._new_book(i, rng, self._depth_ids.get(i, 0) + 1)
-                self._snapshot_due.add(i)
-            update = book.move(ts, int(self._bid[i]), int(self._ask[i]))
-            if i in self._snapshot_due:
-                self._snapshot_due.discard(i)
-                events.append(book.snapshot(ts))
-            elif update is not None:
-                events.append(update)
-            events.append(BookTop(symbol, ts, *book.top()))
-        return events
 
     # ------------------------------------------------------------------ MarketStream
 
@@ -320,14 +299,12 @@ class SimulatedMarket:
             if symbol not in self._index:
                 log.warning("demo market has no %s; not subscribed", symbol)
                 continue
-            self._subscribed.setdefault(symbol, None)
+            self._depth.subscribe(symbol)
 
     async def unsubscribe(self, symbols: Sequence[str]) -> None:
         for symbol in symbols:
-            if self._subscribed.pop(symbol, 0) is None:
-                book = self._books.pop(self._index[symbol], None)
-                if book is not None:
-                    self._depth_ids[self._index[symbol]] = book.last_update_id
+            if symbol in self._index:
+                self._depth.unsubscribe(symbol)
 
     def health(self) -> list[StreamHealth]:
         return [
@@ -389,47 +366,20 @@ class SimulatedMarket:
     async def fetch_tickers(self, symbols: Sequence[str] | None = None) -> list[TickerStats]:
         """Rolling 24 h statistics from the closed 1m bars and the trades of the forming minute."""
         wanted = self.symbols if symbols is None else list(symbols)
-        day = self.bars_1m(self._now - DAY_MS)
-        minute = self._minute
+        stats = day_stats(self.bars_1m(self._now - DAY_MS), self._minute, self._minute_pos)
         out: list[TickerStats] = []
         for symbol in wanted:
             i = self._symbol_index(symbol)
-            high = float(day.high[i].max())
-            low = float(day.low[i].min())
-            volume = float(day.volume[i].sum())
-            quote = float(day.quote_volume[i].sum())
-            if minute is not None and self._minute_pos:
-                mine = minute.sym[: self._minute_pos] == i
-                if mine.any():
-                    prices = minute.price[: self._minute_pos][mine]
-                    qtys = minute.qty[: self._minute_pos][mine]
-                    high = max(high, float(prices.max()))
-                    low = min(low, float(prices.min()))
-                    volume += float(qtys.sum())
-                    quote += float((prices * qtys).sum())
             tick = self._tick_list[i]
-            out.append(
-                TickerStats(
-                    symbol,
-                    self._now,
-                    float(self._last_price[i]),
-                    float(day.open[i, 0]),
-                    high,
-                    low,
-                    volume,
-                    quote,
-                    round(int(self._bid[i]) * tick, 10),
-                    round(int(self._ask[i]) * tick, 10),
-                )
-            )
+            bid, ask = round(int(self._bid[i]) * tick, 10), round(int(self._ask[i]) * tick, 10)
+            last, opened = float(self._last_price[i]), float(stats.open[i])
+            high, low = float(stats.high[i]), float(stats.low[i])
+            volume, quote = float(stats.volume[i]), float(stats.quote_volume[i])
+            out.append(TickerStats(symbol, self._now, last, opened, high, low, volume, quote, bid, ask))
         return out
 
     async def fetch_depth(self, symbol: str, limit: int = 1000) -> DepthSnapshot:
         """The live book of a subscribed symbol (its update id chains with the stream's diffs), else a one-off
         book around the current best bid / ask."""
         i = self._symbol_index(symbol)
-        book = self._books.get(i)
-        if book is None:
-            book = self._new_book(i, self._rng(_ONE_OFF_DEPTH, i, self._now))
-            book.move(self._now, int(self._bid[i]), int(self._ask[i]))
-        return book.snapshot(self._now, limit)
+        return self._depth.snapshot(i, self._now, int(self._bid[i]), int(self._ask[i]), limit)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from cryptoterm.adapters.sim.history import Bars
+from cryptoterm.adapters.sim.bars import Bars
 from cryptoterm.domain.timeframes import MINUTE_MS
 
 FloatArray = npt.NDArray[np.float64]

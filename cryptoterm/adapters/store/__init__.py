@@ -11,7 +11,6 @@ Other repositories sharing the file write through `store.writer.submit(fn)` / `s
 through `store.reader()`.
 """
 
-from cryptoterm.adapters.store.candles import SqliteStore, StoreHealth
 from cryptoterm.adapters.store.database import (
     StoreError,
     database_file_size,
@@ -19,8 +18,9 @@ from cryptoterm.adapters.store.database import (
     open_database,
 )
 from cryptoterm.adapters.store.migrations import MIGRATIONS, SCHEMA_VERSION, Migration, migrate_schema, schema_version
-from cryptoterm.adapters.store.quality import QualityMetricsRow
+from cryptoterm.adapters.store.sqlite_store import SqliteStore, StoreHealth
 from cryptoterm.adapters.store.writer import StoreWriter, WriterStats
+from cryptoterm.ports.quality import QualityMetricsRow
 
 __all__ = [
     "MIGRATIONS",

@@ -10,6 +10,7 @@ failing at once. Connections run with `isolation_level=None`: every transaction 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
@@ -19,7 +20,14 @@ from sqlite_utils import Database
 from cryptoterm.adapters.store.errors import StoreError
 from cryptoterm.adapters.store.migrations import check_version, migrate_schema
 
-__all__ = ["BUSY_TIMEOUT_MS", "StoreError", "database_file_size", "default_db_path", "open_database"]
+__all__ = [
+    "BUSY_TIMEOUT_MS",
+    "StoreError",
+    "check_database_path",
+    "database_file_size",
+    "default_db_path",
+    "open_database",
+]
 
 APP_NAME = "cryptoterm"
 DB_FILENAME = "cryptoterm.db"
@@ -86,13 +94,34 @@ def database_file_size(path: str | Path) -> int:
     return total
 
 
+def check_database_path(path: str | Path) -> Path:
+    """Raise `StoreError` (one line naming the path) if no database could be opened or created at `path`.
+
+    Creates nothing, so a command can refuse a bad `--db` before it does any work: `path` must not be a
+    directory, the nearest existing parent must be a directory (not a file), and the file (or, for a new one,
+    that directory: WAL adds files beside the database) must be writable. Root passes permission checks, so
+    for root a read-only place is still only found when SQLite tries it.
+    """
+    target = Path(path).expanduser()
+    if target.is_dir():
+        raise StoreError(f"{target}: is a directory, expected a database file path")
+    existing = target.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise StoreError(f"{target}: cannot create the database here: {existing} is a file, not a directory")
+    if target.exists() and not os.access(target, os.R_OK | os.W_OK):
+        raise StoreError(f"{target}: cannot open the database: no permission to read and write it")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise StoreError(f"{target}: cannot use the database here: no permission to write in {existing}")
+    return target
+
+
 def _prepare_path(path: str | Path) -> str:
     """Validate `path` and create its parent directories; returns the string sqlite3 should open."""
     if str(path) == _MEMORY:
         return _MEMORY
-    target = Path(path).expanduser()
-    if target.is_dir():
-        raise StoreError(f"{target}: is a directory, expected a database file path")
+    target = check_database_path(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
     except (FileExistsError, NotADirectoryError) as exc:

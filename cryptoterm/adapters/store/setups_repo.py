@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from sqlite_utils import Database
 
-from cryptoterm.adapters.notify_apprise import NotificationAttempt
-from cryptoterm.adapters.store.candles import SqliteStore
+from cryptoterm.adapters.store.sqlite_store import SqliteStore
 from cryptoterm.domain.setups import OPEN_STATES, ConditionResult, Setup, Transition
+from cryptoterm.ports.notify import NotificationAttempt
+from cryptoterm.ports.setups import Occupancy, ScanRunRow, SetupEvent
 
 _OPEN = tuple(sorted(OPEN_STATES))
 _OPEN_SQL = ", ".join("?" for _ in _OPEN)
@@ -26,34 +27,6 @@ _SETUP_COLUMNS = (
     " created_ms, updated_ms, expires_ms, triggered_ms, closed_ms, exit_price, r_multiple, conditions_json,"
     " scan_run_id"
 )
-
-
-@dataclass(frozen=True, slots=True)
-class ScanRunRow:
-    """One scan as recorded: counts, duration and per-symbol errors."""
-
-    id: int
-    started_ms: int
-    finished_ms: int | None
-    duration_ms: int | None
-    origin: str
-    strategies: int
-    symbols: int
-    hits: int
-    new_setups: int
-    errors: list[dict[str, str]]
-
-
-@dataclass(frozen=True, slots=True)
-class SetupEvent:
-    """One row of a setup's history (`from_state` is None for its creation)."""
-
-    setup_id: int
-    ts: int
-    from_state: str | None
-    to_state: str
-    price: float | None
-    note: str
 
 
 class SetupsRepo:
@@ -82,14 +55,16 @@ class SetupsRepo:
         hits: int,
         new_setups: int,
         errors: Sequence[dict[str, str]],
+        notes: Sequence[str] = (),
     ) -> None:
         payload = json.dumps(list(errors), ensure_ascii=False)
+        said = json.dumps(list(notes), ensure_ascii=False)
 
         def write(db: Database) -> None:
             db.execute(
                 "UPDATE scan_runs SET finished_ms = ?, duration_ms = ?, strategies = ?, symbols = ?, hits = ?,"
-                " new_setups = ?, errors = ?, errors_json = ? WHERE id = ?",
-                (finished_ms, duration_ms, strategies, symbols, hits, new_setups, len(errors), payload, run_id),
+                " new_setups = ?, errors = ?, errors_json = ?, notes_json = ? WHERE id = ?",
+                (finished_ms, duration_ms, strategies, symbols, hits, new_setups, len(errors), payload, said, run_id),
             )
 
         self._store.writer.call(write, what="scan run")
@@ -99,7 +74,7 @@ class SetupsRepo:
         with self._store.reader() as db:
             rows = db.execute(
                 "SELECT id, started_ms, finished_ms, duration_ms, origin, strategies, symbols, hits, new_setups,"
-                " errors_json FROM scan_runs ORDER BY id DESC LIMIT ?",
+                " errors_json, notes_json FROM scan_runs ORDER BY id DESC LIMIT ?",
                 (limit,),
             ).fetchall()
         return [_scan_run_from_row(row) for row in rows]
@@ -169,17 +144,24 @@ class SetupsRepo:
             rows = db.execute(sql + " ORDER BY id", args).fetchall()
         return [_setup_from_row(row) for row in rows]
 
-    def latest_signal_bar(self, strategy: str, symbol: str, direction: str) -> int | None:
-        """Open time of the newest signal bar any setup of this strategy / symbol / direction was opened on.
+    def occupancy(self, strategy: str, symbol: str, direction: str, since_ms: int) -> list[Occupancy]:
+        """The bars taken by stored setups of this strategy / symbol / direction that are still open or closed at
+        or after `since_ms`: (signal bar, bar it closed on or None while open), oldest first.
 
-        A scan that looks back over recent bars starts after it, so no signal ever opens two setups.
+        A scan that reviews recent bars skips signals inside these spans, whichever run opened the setup, so
+        no signal opens a setup that overlaps one already stored.
         """
         with self._store.reader() as db:
-            row = db.execute(
-                "SELECT MAX(bar_time) FROM setups WHERE strategy = ? AND symbol = ? AND direction = ?",
-                (strategy, symbol, direction),
-            ).fetchone()
-        return None if row is None or row[0] is None else int(row[0])
+            rows = db.execute(
+                "SELECT bar_time, state, json_extract(conditions_json, '$.last_bar') FROM setups"
+                f" WHERE strategy = ? AND symbol = ? AND direction = ? AND (state IN ({_OPEN_SQL})"
+                " OR COALESCE(json_extract(conditions_json, '$.last_bar'), bar_time) >= ?) ORDER BY bar_time",
+                (strategy, symbol, direction, *_OPEN, since_ms),
+            ).fetchall()
+        return [
+            (int(bar_time), None if state in OPEN_STATES else int(last if last is not None else bar_time))
+            for bar_time, state, last in rows
+        ]
 
     def recent_setups(self, limit: int = 100, states: Iterable[str] | None = None) -> list[Setup]:
         """The newest setups first, in any state or only the given ones."""
@@ -273,6 +255,7 @@ def _scan_run_from_row(row: Sequence[Any]) -> ScanRunRow:
         hits=int(row[7]),
         new_setups=int(row[8]),
         errors=json.loads(row[9] or "[]"),
+        notes=json.loads(row[10] or "[]"),
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from itertools import zip_longest
 from typing import Literal, Protocol
@@ -36,7 +36,7 @@ from cryptoterm.domain.strategy.nodes import (
 from cryptoterm.domain.strategy.parser import SERIES_NAMES, parse_expression
 from cryptoterm.domain.timeframes import TIMEFRAMES, timeframe_ms
 
-Section = Literal["when", "any", "not"]
+Section = Literal["when", "any", "not", "exit"]
 
 
 class LevelsSpec(Protocol):
@@ -68,7 +68,11 @@ class StrategySpec(Protocol):
     @property
     def not_(self) -> Sequence[str]: ...
     @property
-    def levels(self) -> LevelsSpec: ...
+    def levels(self) -> LevelsSpec | None: ...
+    @property
+    def exit(self) -> Sequence[str]: ...
+    @property
+    def params(self) -> Mapping[str, float]: ...
     @property
     def expires(self) -> str: ...
     @property
@@ -109,7 +113,7 @@ class Checked:
 
 @dataclass(frozen=True, slots=True)
 class CompiledTerm:
-    """One entry of `when`, `any` or `not`, ready to evaluate; `values` are the numbers worth showing."""
+    """One entry of `when`, `any`, `not` or `exit`, ready to evaluate; `values` are the numbers worth showing."""
 
     section: Section
     index: int

@@ -72,6 +72,42 @@ def resample_ohlcv(frame: pd.DataFrame, timeframe: str, *, source_timeframe: str
     return out
 
 
+def aggregate_complete(frame: pd.DataFrame, source_timeframe: str, timeframe: str) -> pd.DataFrame:
+    """Exact `timeframe` candles from `source_timeframe` ones, keeping only complete buckets.
+
+    The exchange's own higher-timeframe bar is the aggregate of every lower bar in its period, so a derived bar
+    is exact only when none is missing: a bucket with a hole (an outage) or still forming is left out rather
+    than made up. Sums `volume`, and `quote_volume` / `trades` when the frame has them.
+    """
+    _check_frame(frame, f"derive {timeframe}")
+    source_step, step = timeframe_ms(source_timeframe), timeframe_ms(timeframe)
+    if step <= source_step or step % source_step:
+        raise ValueError(f"cannot derive {timeframe} bars from {source_timeframe} bars")
+    index = frame_index(frame)
+    summed = [c for c in ("volume", "quote_volume", "trades") if c in frame.columns]
+    columns = [*OHLCV, *(c for c in summed if c != "volume")]
+    if index.size == 0:
+        return frame.loc[:, columns].iloc[0:0]
+    buckets = index - index % step
+    starts = np.flatnonzero(np.r_[True, buckets[1:] != buckets[:-1]])
+    counts = np.diff(np.r_[starts, index.size])
+    ends = starts + counts - 1
+    values = {name: frame[name].to_numpy(np.float64) for name in columns}
+    data = {
+        "open": values["open"][starts],
+        "high": np.maximum.reduceat(values["high"], starts),
+        "low": np.minimum.reduceat(values["low"], starts),
+        "close": values["close"][ends],
+        **{name: np.add.reduceat(values[name], starts) for name in summed},
+    }
+    out = pd.DataFrame(data, index=pd.Index(buckets[starts], name="open_time"), columns=columns)
+    complete = counts == step // source_step
+    if "trades" in out.columns:
+        out["trades"] = out["trades"].astype(np.int64)
+    kept: pd.DataFrame = out.loc[complete]
+    return kept
+
+
 def visible_positions(higher_index: IntArray, higher_tf: str, base_index: IntArray, base_tf: str) -> IntArray:
     """For each base bar, the position of the last higher bar closed by the base bar's close, or -1."""
     closes = higher_index + timeframe_ms(higher_tf)

@@ -20,11 +20,16 @@ timeframe, parenthesise it: `(close > ema(200)) @4h`. Multi-output indicators us
 `macd.hist(12, 26, 9)`, `bb.upper(20, 2)`, `adx.plus_di(14)`, `stoch.d(14, 3)`. Regime labels are
 bull, bear, range and high-vol. Names are checked against the function table by the compiler, which can
 suggest the closest one; this module only knows the shape of the language.
+
+Nesting is limited to `MAX_DEPTH` levels, both while parsing (parentheses, call arguments, `-`, `not`) and in
+the finished tree (where a long chain such as `a + b + c + …` nests too). Every later stage — checking,
+evaluating, printing — walks the tree recursively, so a bound here is what keeps a pathological term (110
+parentheses, 1,000 minus signs) a one-line error instead of a RecursionError deep inside a scan.
 """
 
 from __future__ import annotations
 
-from cryptoterm.domain.regime import LABELS
+from cryptoterm.domain.regime_labels import LABELS
 from cryptoterm.domain.strategy.errors import ExpressionError, did_you_mean
 from cryptoterm.domain.strategy.lexer import Token, tokenize
 from cryptoterm.domain.strategy.nodes import (
@@ -49,6 +54,17 @@ REGIME_LABELS = LABELS
 KEYWORDS = ("and", "or", "not", "in")
 COMPARISONS = ("<", "<=", ">", ">=", "==", "!=")
 CROSSES = ("crosses_above", "crosses_below")
+#: Deepest nesting an expression may have; real strategies stay under 10. Parsing one level costs about ten
+#: Python frames, so this also keeps the parser far below the interpreter's recursion limit.
+MAX_DEPTH = 32
+
+
+def _too_deep(column: int) -> ExpressionError:
+    return ExpressionError(
+        f"expression nests more than {MAX_DEPTH} levels deep at column {column} (parentheses, calls, "
+        '"-", "not" or a long chain of operators); simplify it or split it into several terms',
+        column,
+    )
 
 
 def _describe(token: Token) -> str:
@@ -59,6 +75,7 @@ class _Parser:
     def __init__(self, text: str) -> None:
         self.tokens = tokenize(text)
         self.pos = 0
+        self.depth = 0
 
     @property
     def token(self) -> Token:
@@ -86,6 +103,22 @@ class _Parser:
             token = self.token
             hint = ' (join conditions with "and" / "or")' if token.kind in ("name", "number") else ""
             raise ExpressionError(f"unexpected {_describe(token)}{hint}", token.column)
+        too_deep = _deeper_than(node, MAX_DEPTH)
+        if too_deep is not None:
+            raise _too_deep(too_deep)
+        return node
+
+    def enter(self, column: int) -> None:
+        """One level deeper into the expression; refuses to go past `MAX_DEPTH` (see the module docstring)."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise _too_deep(column)
+
+    def nested(self, column: int) -> Node:
+        """A whole sub-expression one level down: inside parentheses or a call's arguments."""
+        self.enter(column)
+        node = self.or_expr()
+        self.depth -= 1
         return node
 
     def or_expr(self) -> Node:
@@ -105,7 +138,10 @@ class _Parser:
     def not_expr(self) -> Node:
         if self.at("name", "not"):
             column = self.advance().column
-            return Not(self.not_expr(), column)
+            self.enter(column)
+            operand = self.not_expr()
+            self.depth -= 1
+            return Not(operand, column)
         return self.comparison()
 
     def comparison(self) -> Node:
@@ -187,7 +223,9 @@ class _Parser:
     def unary(self) -> Node:
         if self.at("op", "-"):
             column = self.advance().column
+            self.enter(column)
             operand = self.unary()
+            self.depth -= 1
             if isinstance(operand, Number):
                 return Number(-operand.value, column)
             return Negate(operand, column)
@@ -219,7 +257,7 @@ class _Parser:
             return Number(float(token.text), token.column)
         if token.kind == "op" and token.text == "(":
             self.advance()
-            node = self.or_expr()
+            node = self.nested(token.column)
             self.expect("op", ")", '")"')
             return node
         if token.kind != "name":
@@ -246,15 +284,37 @@ class _Parser:
             self.advance()
             args: list[Node] = []
             if not self.at("op", ")"):
-                args.append(self.or_expr())
+                args.append(self.nested(token.column))
                 while self.at("op", ","):
                     self.advance()
-                    args.append(self.or_expr())
+                    args.append(self.nested(token.column))
             self.expect("op", ")", f'"," or ")" in the arguments of {name}')
             return Call(name, tuple(args), token.column)
         if name in SERIES_NAMES:
             return SeriesRef(name, token.column)
         return Call(name, (), token.column)
+
+
+def _children(node: Node) -> tuple[Node, ...]:
+    match node:
+        case Call(args=args):
+            return args
+        case Negate(operand=operand) | Not(operand=operand) | Offset(operand=operand) | AtTimeframe(operand=operand):
+            return (operand,)
+        case Arithmetic(left=left, right=right) | Compare(left=left, right=right) | Logical(left=left, right=right):
+            return (left, right)
+    return ()
+
+
+def _deeper_than(root: Node, limit: int) -> int | None:
+    """The column of a node more than `limit` levels below `root`, or None. Iterative: the tree may be deep."""
+    stack: list[tuple[Node, int]] = [(root, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return node.column
+        stack.extend((child, depth + 1) for child in _children(node))
+    return None
 
 
 def parse_expression(text: str) -> Node:

@@ -8,20 +8,20 @@ for their own widgets and may add `palette_commands()` entries.
 
 from __future__ import annotations
 
-from textual.screen import Screen
 from textual.worker import Worker
 
-from cryptoterm.services.snapshots import MarketSnapshot
+from cryptoterm.services.market_snapshot import MarketSnapshot
 from cryptoterm.tui.commands import PaletteCommand
 from cryptoterm.tui.context import LogLine, TuiSession
 from cryptoterm.tui.messages import LogRecorded, MarketUpdated
+from cryptoterm.tui.trading_keys import TradingScreen
 from cryptoterm.tui.widgets.log_pane import LogPane
 from cryptoterm.tui.widgets.status_bar import StatusBar
 from cryptoterm.tui.workers import report_worker_state
 
 
-class LiveScreen(Screen[None]):
-    """A screen bound to the shared `TuiSession`."""
+class LiveScreen(TradingScreen):
+    """A screen bound to the shared `TuiSession` (its trading keys: `TradingScreen`)."""
 
     def __init__(self, session: TuiSession, *, name: str | None = None, id: str | None = None) -> None:
         super().__init__(name=name, id=id)
@@ -56,6 +56,7 @@ class LiveScreen(Screen[None]):
         self.snapshots_applied += 1
         for bar in self.query(StatusBar):
             bar.apply_snapshot(snapshot, self.session.regime)
+        self.show_account()
 
     def apply_log(self, line: LogLine) -> None:
         for pane in self.query(LogPane):

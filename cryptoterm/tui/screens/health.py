@@ -15,7 +15,7 @@ import os
 import time
 from collections import deque
 from dataclasses import dataclass
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 from rich.table import Table
 from rich.text import Text
@@ -26,7 +26,7 @@ from textual.widgets import DataTable, Footer, Static
 from textual.worker import Worker, WorkerState
 
 from cryptoterm.ports.market import StreamHealth
-from cryptoterm.services.snapshots import MarketSnapshot
+from cryptoterm.services.market_snapshot import MarketSnapshot
 from cryptoterm.tui.commands import PaletteCommand
 from cryptoterm.tui.context import TuiSession
 from cryptoterm.tui.formatting import DASH, fmt_abbrev, fmt_age, fmt_clock, fmt_rate
@@ -67,19 +67,6 @@ def process_stats() -> ProcessStats:
 
     proc = psutil.Process(os.getpid())
     return ProcessStats(proc.memory_info().rss, time.time() - proc.create_time(), proc.num_threads())
-
-
-class StoreView(Protocol):
-    """What the screen reads of `adapters.store.SqliteStore`."""
-
-    def health(self) -> Any: ...
-
-    def table_counts(self) -> dict[str, int]: ...
-
-
-def store_of(session: TuiSession) -> StoreView | None:
-    store = getattr(session.runtime, "store", None)
-    return store if store is not None and hasattr(store, "health") else None
 
 
 def fmt_bytes(size: float) -> str:
@@ -251,7 +238,7 @@ class HealthScreen(LiveScreen):
 
     def store_panel(self, snapshot: MarketSnapshot | None) -> Table:
         table = _kv_table()
-        store = store_of(self.session)
+        store = self.session.store
         queue = snapshot.stats.store_queue if snapshot is not None else 0
         if store is None:
             table.add_row("store", "not used in this mode")
@@ -297,7 +284,7 @@ class HealthScreen(LiveScreen):
         self.action_refresh_counts()
 
     def action_refresh_counts(self) -> None:
-        store = store_of(self.session)
+        store = self.session.store
         if store is not None:
             self.run_worker(store.table_counts, name="table counts", group="counts", thread=True, exclusive=True)
 

@@ -1,28 +1,24 @@
 """Scan log: the recorded scans (`scan_runs`), newest first, with the per-symbol errors of the highlighted one.
 
-Read in a thread worker when the screen opens or comes back and after every scan; never polled.
+Read in a thread worker when the screen opens or comes back and as every scan starts and finishes; never polled
+(the loading is `TableScreen`'s).
 """
 
 from __future__ import annotations
 
-from functools import partial
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.table import Table
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Static
-from textual.worker import Worker, WorkerState
 
-from cryptoterm.adapters.store.setups_repo import ScanRunRow
+from cryptoterm.ports.setups import ScanRunRow
 from cryptoterm.tui.commands import PaletteCommand
-from cryptoterm.tui.context import TuiSession
+from cryptoterm.tui.context import ScanningView, TuiSession
 from cryptoterm.tui.formatting import fmt_clock
-from cryptoterm.tui.messages import ScanFinished, ScanStarted
-from cryptoterm.tui.scan_scheduler import scanning_of, scheduler_of
-from cryptoterm.tui.screens.base import LiveScreen
-from cryptoterm.tui.widgets.status_bar import StatusBar
+from cryptoterm.tui.messages import ScanStarted
+from cryptoterm.tui.screens.table_screen import BACK_BINDING, NO_SCANNER, SCAN_NOW_BINDING, TableScreen
+from cryptoterm.tui.widgets.row_table import RowTable
 
 LOAD_LIMIT = 200
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -59,10 +55,11 @@ def run_cells(run: ScanRunRow) -> list[Text]:
 
 
 def errors_view(run: ScanRunRow | None) -> Table | Text:
-    """The highlighted scan's per-symbol errors (strategy, symbol, error)."""
+    """The highlighted scan's per-symbol errors (strategy, symbol, error), then what it said about its data
+    (a timeframe derived from a lower one, a stale series)."""
     if run is None:
         return Text("No scans recorded yet.", style="dim")
-    if not run.errors:
+    if not run.errors and not run.notes:
         return Text(f"Scan #{run.id}: no errors.", style="dim")
     table = Table(box=None, show_header=True, header_style="bold", expand=True, padding=(0, 1, 0, 0))
     table.add_column("Strategy", no_wrap=True)
@@ -70,16 +67,31 @@ def errors_view(run: ScanRunRow | None) -> Table | Text:
     table.add_column("Error", ratio=1)
     for error in run.errors:
         table.add_row(error.get("strategy", "?"), error.get("symbol", "?"), Text(error.get("error", ""), style="red"))
+    for note in run.notes:
+        symbol, _, rest = note.partition(" ")
+        table.add_row(Text("note", style="yellow"), symbol, Text(rest, style="yellow"))
     return table
 
 
-class ScanLogScreen(LiveScreen):
+class ScanRunTable(RowTable[ScanRunRow]):
+    """Recorded scans, newest first (the order the store returns)."""
+
+    COLUMNS = COLUMNS
+
+    def key_of(self, row: ScanRunRow) -> str:
+        return str(row.id)
+
+    def cells_of(self, row: ScanRunRow) -> list[Text]:
+        return run_cells(row)
+
+
+class ScanLogScreen(TableScreen[ScanRunRow]):
     """The scan history."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "scan_now", "Scan now", tooltip="Run every enabled strategy now"),
+        SCAN_NOW_BINDING,
         Binding("r", "reload", "Refresh", tooltip="Read the scan log again"),
-        Binding("escape", "app.switch_mode('dashboard')", "Back", show=False, tooltip="Back to the dashboard"),
+        BACK_BINDING,
     ]
 
     DEFAULT_CSS = """
@@ -87,91 +99,41 @@ class ScanLogScreen(LiveScreen):
     ScanLogScreen #scanlog-errors { height: auto; max-height: 40%; border: round $primary 40%; padding: 0 1; }
     """
 
+    TABLE_ID = "scanlog-table"
+    PANEL_ID = "scanlog-errors"
+    STATUS_ID = "scanlog-status"
+    PANEL_TITLE = "Errors"
+
     def __init__(self, session: TuiSession) -> None:
-        super().__init__(session, name="scan-log", id="scan-log")
-        self.runs: list[ScanRunRow] = []
-        self.loads = 0
+        super().__init__(session, name="scan-log")
 
-    def compose(self) -> ComposeResult:
-        yield DataTable(id="scanlog-table", cursor_type="row", zebra_stripes=True)
-        yield Static(id="scanlog-errors")
-        yield StatusBar(self.session.runtime.mode, self.session.runtime.exchange, id="scanlog-status")
-        yield Footer()
+    def make_table(self) -> ScanRunTable:
+        return ScanRunTable(id=self.TABLE_ID)
 
-    def on_mount(self) -> None:
-        for key, header, width in COLUMNS:
-            self.table.add_column(header, key=key, width=width)
-        self.query_one("#scanlog-errors", Static).border_title = "Errors"
-        super().on_mount()
-        self.table.focus()
-        self.action_reload()
-
-    def on_screen_resume(self) -> None:
-        super().on_screen_resume()
-        self.action_reload()
+    def load_rows(self, scanning: ScanningView) -> list[ScanRunRow]:
+        return scanning.repo.scan_runs(LOAD_LIMIT)
 
     @property
-    def table(self) -> DataTable[Text]:
-        return self.query_one("#scanlog-table", DataTable)
+    def runs(self) -> tuple[ScanRunRow, ...]:
+        return self.table.rows_loaded
 
     @property
     def highlighted(self) -> ScanRunRow | None:
-        table = self.table
-        if table.row_count == 0:
-            return None
-        key = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return next((r for r in self.runs if str(r.id) == key), None)
+        return self.table.selected
+
+    def panel(self) -> Table | Text:
+        if self.session.scanning is None:
+            return Text(NO_SCANNER)
+        return errors_view(self.highlighted)
 
     def action_reload(self) -> None:
-        scanning = scanning_of(self.session)
-        if scanning is None:
-            self.query_one("#scanlog-errors", Static).update(Text("The scanner does not run in this mode."))
-            return
-        job = partial(scanning.repo.scan_runs, LOAD_LIMIT)
-        self.run_worker(job, name="load scan log", group="load", thread=True, exclusive=True)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        super().on_worker_state_changed(event)
-        worker: Worker[Any] = event.worker
-        if event.state == WorkerState.SUCCESS and worker.group == "load":
-            self.show_runs(worker.result or [])
-
-    def show_runs(self, runs: list[ScanRunRow]) -> None:
-        self.loads += 1
-        selected = self.highlighted
-        self.runs = list(runs)
-        table = self.table
-        table.clear()
-        for run in self.runs:
-            table.add_row(*run_cells(run), key=str(run.id))
-        if selected is not None:
-            try:
-                table.move_cursor(row=table.get_row_index(str(selected.id)))
-            except Exception:
-                table.move_cursor(row=0)
-        self.paint_errors()
-
-    def paint_errors(self) -> None:
-        self.query_one("#scanlog-errors", Static).update(errors_view(self.highlighted))
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.paint_errors()
+        self.load()
 
     def on_scan_started(self, message: ScanStarted) -> None:
-        self.action_reload()
-
-    def on_scan_finished(self, message: ScanFinished) -> None:
-        self.action_reload()
-
-    def action_scan_now(self) -> None:
-        scheduler = scheduler_of(self.app)
-        if scheduler is None:
-            self.notify("The scanner does not run in this mode.", severity="warning")
-        elif not scheduler.scan_now("manual"):
-            self.notify("A scan is running; another one follows it.")
+        self.load()
 
     def palette_commands(self) -> list[PaletteCommand]:
         return [
-            PaletteCommand("Scan now", "Run every enabled strategy now", self.action_scan_now, "n"),
+            self.scan_now_command(),
             PaletteCommand("Refresh scan log", "Read the scan log again", self.action_reload, "r"),
         ]

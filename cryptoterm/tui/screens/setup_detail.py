@@ -20,15 +20,16 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
-from cryptoterm.adapters.store.setups_repo import SetupEvent
 from cryptoterm.domain.market import Candle
 from cryptoterm.domain.setups import Setup
 from cryptoterm.domain.timeframes import timeframe_ms
+from cryptoterm.ports.setups import SetupEvent
 from cryptoterm.tui.commands import PaletteCommand
 from cryptoterm.tui.context import TuiSession
 from cryptoterm.tui.formatting import fmt_price
-from cryptoterm.tui.scan_scheduler import scanning_of
-from cryptoterm.tui.widgets.overlay_chart import OverlayChart, PriceLevel
+from cryptoterm.tui.trading_actions import journal_entry, take_setup
+from cryptoterm.tui.widgets.candle_chart import CandleChart
+from cryptoterm.tui.widgets.chart_overlays import PriceLevel
 from cryptoterm.tui.widgets.setup_table import STATE_STYLES
 from cryptoterm.tui.workers import report_worker_state
 
@@ -112,6 +113,8 @@ class SetupDetailScreen(Screen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back", tooltip="Back to the setups list"),
         Binding("r", "reload", "Reload", tooltip="Read the setup and its history again"),
+        Binding("k", "take_setup", "Take setup", tooltip="Order ticket filled from the setup's levels and size"),
+        Binding("e", "journal", "Journal", tooltip="Write a journal entry about this setup"),
     ]
 
     DEFAULT_CSS = """
@@ -129,7 +132,7 @@ class SetupDetailScreen(Screen[None]):
         self.detail: SetupDetail | None = None
 
     def compose(self) -> ComposeResult:
-        yield OverlayChart(warmup=0, id="detail-chart")
+        yield CandleChart(warmup=0, id="detail-chart")
         with Horizontal(id="detail-info"):
             yield Static(summary_table(self.setup), id="detail-summary", classes="detail-panel")
             with VerticalScroll(id="detail-right"):
@@ -149,11 +152,12 @@ class SetupDetailScreen(Screen[None]):
     def _load(self) -> SetupDetail:
         """Worker thread: the setup as stored now, its history and its candles around the signal bar."""
         setup = self.setup
-        scanning = scanning_of(self.session)
-        if scanning is None or setup.id is None:
+        scanning = self.session.scanning
+        records = self.session.records
+        if scanning is None or records is None or setup.id is None:
             return SetupDetail(setup, (), ())
-        fresh = scanning.repo.get_setup(setup.id) or setup
-        events = tuple(scanning.repo.setup_events(setup.id))
+        fresh = records.get_setup(setup.id) or setup
+        events = tuple(records.setup_events(setup.id))
         step = timeframe_ms(setup.timeframe)
         candles = scanning.store.read_candles(
             scanning.exchange, setup.symbol, setup.timeframe, since_ms=setup.bar_time - BARS_BEFORE * step
@@ -178,17 +182,30 @@ class SetupDetailScreen(Screen[None]):
             start = max(0, min(signal - capacity // 3, len(candles) - capacity))
             candles = candles[start : start + capacity]
         title = f"{setup.symbol} · {setup.timeframe} · {setup.strategy} · {setup.direction} · {setup.state}"
-        self.chart.show(title, setup.timeframe, candles, (), setup_levels(setup), marker_time=setup.bar_time)
+        self.chart.show(
+            title, setup.timeframe, candles, (), setup_levels(setup), marker_time=setup.bar_time, symbol=setup.symbol
+        )
         self.query_one("#detail-summary", Static).update(summary_table(setup))
         self.query_one("#detail-conditions", Static).update(conditions_table(setup))
         self.query_one("#detail-history", Static).update(history_table(detail.events))
 
+    def action_take_setup(self) -> None:
+        take_setup(self, self.session, self.setup)
+
+    def action_journal(self) -> None:
+        journal, setup = self.session.journal, self.setup
+        if journal is not None and setup.id is not None:
+            setup_id, now = setup.id, setup.updated_ms or setup.created_ms
+            journal_entry(self, self.session, lambda: journal.draft_for_setup(setup_id, now))
+
     def palette_commands(self) -> list[PaletteCommand]:
         return [
+            PaletteCommand("Take setup", "Ticket from the setup's entry, stop, targets", self.action_take_setup, "k"),
+            PaletteCommand("Journal entry for the setup", "Write about this setup", self.action_journal, "e"),
             PaletteCommand("Reload setup", "Read the setup and its history again", self.action_reload, "r"),
             PaletteCommand("Back to setups", "Close the setup detail", self.app.pop_screen, "esc"),
         ]
 
     @property
-    def chart(self) -> OverlayChart:
-        return self.query_one(OverlayChart)
+    def chart(self) -> CandleChart:
+        return self.query_one(CandleChart)

@@ -8,24 +8,23 @@ clock (the snapshot time), so a frozen demo shows frozen ages.
 from __future__ import annotations
 
 from functools import partial
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Footer, Static
-from textual.worker import Worker, WorkerState
 
 from cryptoterm.domain.setups import Setup
+from cryptoterm.ports.ui_state import SortOrder
 from cryptoterm.tui.commands import PaletteCommand
-from cryptoterm.tui.context import TuiSession
-from cryptoterm.tui.messages import ScanFinished, ScanStarted, SetupsChanged
-from cryptoterm.tui.scan_scheduler import scanning_of, scheduler_of
-from cryptoterm.tui.screens.base import LiveScreen
+from cryptoterm.tui.context import ScanningView, TuiSession
+from cryptoterm.tui.messages import ScanFinished, ScanStarted, SetupsChanged, UiStateChanged
 from cryptoterm.tui.screens.setup_detail import SetupDetailScreen
+from cryptoterm.tui.screens.table_screen import BACK_BINDING, NO_SCANNER, SCAN_NOW_BINDING, TableScreen
+from cryptoterm.tui.trading_actions import take_setup
 from cryptoterm.tui.widgets.setup_table import COLUMNS, SetupTable
-from cryptoterm.tui.widgets.status_bar import StatusBar
 
+#: The setups table's name in the remembered state.
+SORT_STATE_KEY = "setups"
 #: Setups read per load (newest first).
 LOAD_LIMIT = 500
 STATE_FILTERS: tuple[str, ...] = (
@@ -37,6 +36,7 @@ STATE_FILTERS: tuple[str, ...] = (
     "closed",
     "closed_target",
     "closed_stop",
+    "closed_exit",
     "expired",
     "invalidated",
 )
@@ -54,7 +54,7 @@ def now_of(session: TuiSession) -> int:
     return snapshot.ts if snapshot is not None else 0
 
 
-class SetupsScreen(LiveScreen):
+class SetupsScreen(TableScreen[Setup]):
     """The setups list."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -62,8 +62,9 @@ class SetupsScreen(LiveScreen):
         Binding("e", "filter_state", "State", tooltip="Filter by state (all, open, each state, closed)"),
         Binding("o", "sort_next", "Sort", tooltip="Sort by the next column"),
         Binding("r", "reverse", "Reverse", tooltip="Reverse the sort order"),
-        Binding("n", "scan_now", "Scan now", tooltip="Run every enabled strategy now"),
-        Binding("escape", "app.switch_mode('dashboard')", "Back", show=False, tooltip="Back to the dashboard"),
+        Binding("k", "take_setup", "Take", show=False, tooltip="Order ticket from the highlighted setup's levels"),
+        SCAN_NOW_BINDING,
+        BACK_BINDING,
     ]
 
     DEFAULT_CSS = """
@@ -71,52 +72,43 @@ class SetupsScreen(LiveScreen):
     SetupsScreen #setups-bar { height: 1; background: $boost; padding: 0 1; }
     """
 
+    TABLE_ID = "setups-table"
+    PANEL_ID = "setups-bar"
+    STATUS_ID = "setups-status"
+    PANEL_ABOVE = True
+
     def __init__(self, session: TuiSession) -> None:
-        super().__init__(session, name="setups", id="setups")
-        self.loads = 0
+        super().__init__(session, name="setups")
         self.scan_state = ""
 
-    def compose(self) -> ComposeResult:
-        yield Static(id="setups-bar")
-        yield SetupTable(id="setups-table")
-        yield StatusBar(self.session.runtime.mode, self.session.runtime.exchange, id="setups-status")
-        yield Footer()
+    def make_table(self) -> SetupTable:
+        return SetupTable(id=self.TABLE_ID)
 
     def on_mount(self) -> None:
+        saved = self.session.ui.sort.get(SORT_STATE_KEY)
         super().on_mount()
-        self.table.focus()
-        self.load()
-        self._paint_bar()
-
-    def on_screen_resume(self) -> None:
-        super().on_screen_resume()
-        self.load()
+        if saved is not None:
+            self.table.restore_sort(saved.column, saved.descending)
+        self.paint_panel()
 
     @property
     def table(self) -> SetupTable:
         return self.query_one(SetupTable)
 
     # ------------------------------------------------------------------ loading
-    def load(self) -> None:
-        scanning = scanning_of(self.session)
-        if scanning is None:
-            self._paint_bar("The scanner does not run in this mode.")
-            return
-        job = partial(scanning.repo.recent_setups, LOAD_LIMIT)
-        self.run_worker(job, name="load setups", group="load", thread=True, exclusive=True)
+    def load_rows(self, scanning: ScanningView) -> list[Setup]:
+        return scanning.repo.recent_setups(LOAD_LIMIT)
 
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        super().on_worker_state_changed(event)
-        worker: Worker[Any] = event.worker
-        if event.state == WorkerState.SUCCESS and worker.group == "load":
-            setups: list[Setup] = worker.result or []
-            self.loads += 1
-            self.table.show(setups, now_of(self.session))
-            self._paint_bar()
+    def show_rows(self, rows: list[Setup]) -> None:
+        self.table.now_ms = now_of(self.session)  # ages on the feed's clock, as of this load
+        super().show_rows(rows)
+
+    def panel(self) -> Text:
+        return self._bar_text(NO_SCANNER if self.session.scanning is None else "")
 
     def on_scan_started(self, message: ScanStarted) -> None:
         self.scan_state = f"scanning ({message.origin})…"
-        self._paint_bar()
+        self.paint_panel()
 
     def on_scan_finished(self, message: ScanFinished) -> None:
         report = message.report
@@ -127,12 +119,12 @@ class SetupsScreen(LiveScreen):
                 f"last scan: {len(report.new_setups)} new, {report.hits} hits, "
                 f"{len(report.errors)} errors in {report.duration_ms} ms"
             )
-        self.load()
+        super().on_scan_finished(message)
 
     def on_setups_changed(self, message: SetupsChanged) -> None:
         self.load()
 
-    def _paint_bar(self, note: str = "") -> None:
+    def _bar_text(self, note: str = "") -> Text:
         table = self.table
         shown = len(table.shown)
         text = Text(no_wrap=True, overflow="ellipsis")
@@ -143,12 +135,12 @@ class SetupsScreen(LiveScreen):
         text.append(f" · sort: {header} {'▼' if table.descending else '▲'}")
         if note or self.scan_state:
             text.append(f" · {note or self.scan_state}", style="dim")
-        self.query_one("#setups-bar", Static).update(text)
+        return text
 
     # ------------------------------------------------------------------ actions
     def strategies(self) -> list[str]:
         names = {s.strategy for s in self.table.setups}
-        scanning = scanning_of(self.session)
+        scanning = self.session.scanning
         if scanning is not None:
             names |= {s.name for s in scanning.strategies()}
         return sorted(names)
@@ -159,7 +151,7 @@ class SetupsScreen(LiveScreen):
     def set_strategy_filter(self, strategy: str) -> None:
         self.table.strategy_filter = strategy
         self.table.rebuild()
-        self._paint_bar()
+        self.paint_panel()
 
     def action_filter_state(self) -> None:
         self.set_state_filter(cycle(STATE_FILTERS, self.table.state_filter))
@@ -167,7 +159,7 @@ class SetupsScreen(LiveScreen):
     def set_state_filter(self, state: str) -> None:
         self.table.state_filter = state
         self.table.rebuild()
-        self._paint_bar()
+        self.paint_panel()
 
     def action_sort_next(self) -> None:
         keys = [k for k, _, _ in COLUMNS]
@@ -175,36 +167,43 @@ class SetupsScreen(LiveScreen):
 
     def sort_by(self, key: str) -> None:
         self.table.sort_by(key)
-        self._paint_bar()
+        self.paint_panel()
 
     def action_reverse(self) -> None:
-        self.table.descending = not self.table.descending
-        self.table.rebuild()
-        self._paint_bar()
+        self.table.reverse()
+        self.paint_panel()
 
-    def action_scan_now(self) -> None:
-        scheduler = scheduler_of(self.app)
-        if scheduler is None:
-            self.notify("The scanner does not run in this mode.", severity="warning")
-        elif not scheduler.scan_now("manual"):
-            self.notify("A scan is running; another one follows it.")
+    def on_row_table_sorted(self, message: SetupTable.Sorted) -> None:
+        table = self.table
+        self.session.ui.sort[SORT_STATE_KEY] = SortOrder(table.sort_key, table.descending)
+        self.paint_panel()
+        self.post_message(UiStateChanged())
 
     def open_detail(self) -> None:
         self.table.action_open()
+
+    def action_take_setup(self) -> None:
+        """The order ticket filled from the highlighted setup (as `k` on its detail does)."""
+        setup = self.table.selected
+        if setup is not None:
+            take_setup(self, self.session, setup)
 
     def on_setup_table_opened(self, message: SetupTable.Opened) -> None:
         message.stop()
         self.app.push_screen(SetupDetailScreen(self.session, message.setup))
 
     def on_data_table_header_selected(self, message: SetupTable.HeaderSelected) -> None:
-        self.call_after_refresh(self._paint_bar)
+        self.call_after_refresh(self.paint_panel)
 
     def palette_commands(self) -> list[PaletteCommand]:
         commands = [
             PaletteCommand(
                 "Open setup detail", "Chart, conditions and history of the highlighted setup", self.open_detail, "enter"
             ),
-            PaletteCommand("Scan now", "Run every enabled strategy now", self.action_scan_now, "n"),
+            self.scan_now_command(),
+            PaletteCommand(
+                "Take setup", "Ticket from the highlighted setup's entry, stop, targets", self.action_take_setup, "k"
+            ),
             PaletteCommand("Filter setups by strategy", "Cycle the strategy filter", self.action_filter_strategy, "f"),
             PaletteCommand("Filter setups by state", "Cycle the state filter", self.action_filter_state, "e"),
             PaletteCommand("Reverse setup order", "Flip the sort direction", self.action_reverse, "r"),

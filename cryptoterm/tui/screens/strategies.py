@@ -11,19 +11,17 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import DataTable, Footer, Static
+from textual.widgets import DataTable
 from textual.worker import Worker, WorkerState
 
+from cryptoterm.services.strategy_book import ReloadResult, StrategyStatus
 from cryptoterm.tui.commands import PaletteCommand
-from cryptoterm.tui.context import TuiSession
+from cryptoterm.tui.context import ScanningView, TuiSession
 from cryptoterm.tui.formatting import fmt_clock
-from cryptoterm.tui.messages import ScanFinished
-from cryptoterm.tui.scan_scheduler import scanning_of, scheduler_of
-from cryptoterm.tui.screens.base import LiveScreen
-from cryptoterm.tui.widgets.status_bar import StatusBar
-from cryptoterm.wiring.strategy_status import ReloadResult, StrategyStatus
+from cryptoterm.tui.messages import UiStateChanged
+from cryptoterm.tui.screens.table_screen import BACK_BINDING, NO_SCANNER, SCAN_NOW_BINDING, TableScreen
+from cryptoterm.tui.widgets.row_table import RowTable
 
 COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("on", "On", 3),
@@ -86,14 +84,29 @@ def detail_text(status: StrategyStatus | None, file_error: str = "") -> Text:
     return text
 
 
-class StrategiesScreen(LiveScreen):
+class StrategyTable(RowTable[StrategyStatus]):
+    """Every configured strategy in file order; the names take the room a wide terminal has to spare."""
+
+    COLUMNS = COLUMNS
+
+    def key_of(self, row: StrategyStatus) -> str:
+        return row.name
+
+    def cells_of(self, row: StrategyStatus) -> list[Text]:
+        return strategy_cells(row)
+
+    def grow(self) -> dict[str, int]:
+        return {"name": max((len(s.name) for s in self.rows_loaded), default=0), "last": 19}
+
+
+class StrategiesScreen(TableScreen[StrategyStatus]):
     """The strategies list."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("space", "toggle_strategy", "On/off", tooltip="Enable or disable the highlighted strategy"),
         Binding("r", "reload", "Reload", tooltip="Re-read the strategies from the config file"),
-        Binding("n", "scan_now", "Scan now", tooltip="Run every enabled strategy now"),
-        Binding("escape", "app.switch_mode('dashboard')", "Back", show=False, tooltip="Back to the dashboard"),
+        SCAN_NOW_BINDING,
+        BACK_BINDING,
     ]
 
     DEFAULT_CSS = """
@@ -103,74 +116,43 @@ class StrategiesScreen(LiveScreen):
     }
     """
 
+    TABLE_ID = "strategies-table"
+    PANEL_ID = "strategies-detail"
+    STATUS_ID = "strategies-status"
+    PANEL_TITLE = "Details"
+    #: The strategy book is in memory: read on the spot.
+    LOAD_IN_THREAD = False
+
     def __init__(self, session: TuiSession) -> None:
-        super().__init__(session, name="strategies", id="strategies")
-        self.statuses: list[StrategyStatus] = []
+        super().__init__(session, name="strategies")
         self.file_error = ""
         self.reloads = 0
 
-    def compose(self) -> ComposeResult:
-        yield DataTable(id="strategies-table", cursor_type="row", zebra_stripes=True)
-        yield Static(id="strategies-detail")
-        yield StatusBar(self.session.runtime.mode, self.session.runtime.exchange, id="strategies-status")
-        yield Footer()
+    def make_table(self) -> StrategyTable:
+        return StrategyTable(id=self.TABLE_ID)
 
-    def on_mount(self) -> None:
-        table = self.table
-        for key, header, width in COLUMNS:
-            table.add_column(header, key=key, width=width)
-        self.query_one("#strategies-detail", Static).border_title = "Details"
-        super().on_mount()
-        self.refresh_list()
-        table.focus()
-
-    def on_screen_resume(self) -> None:
-        super().on_screen_resume()
-        self.refresh_list()
+    def load_rows(self, scanning: ScanningView) -> list[StrategyStatus]:
+        return scanning.strategies()
 
     @property
-    def table(self) -> DataTable[Text]:
-        return self.query_one("#strategies-table", DataTable)
+    def statuses(self) -> tuple[StrategyStatus, ...]:
+        return self.table.rows_loaded
 
     @property
     def highlighted(self) -> StrategyStatus | None:
-        table = self.table
-        if table.row_count == 0:
-            return None
-        name = table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-        return next((s for s in self.statuses if s.name == name), None)
+        return self.table.selected
 
-    def refresh_list(self) -> None:
-        scanning = scanning_of(self.session)
-        self.statuses = scanning.strategies() if scanning is not None else []
-        table = self.table
-        row = table.cursor_row
-        table.clear()
-        for status in self.statuses:
-            table.add_row(*strategy_cells(status), key=status.name)
-        if self.statuses:
-            table.move_cursor(row=min(row, len(self.statuses) - 1))
-        self.paint_detail()
-
-    def paint_detail(self) -> None:
-        detail = self.query_one("#strategies-detail", Static)
-        if scanning_of(self.session) is None:
-            detail.update(Text("The scanner does not run in this mode.", style="dim"))
-            return
-        detail.update(detail_text(self.highlighted, self.file_error))
-
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.paint_detail()
+    def panel(self) -> Text:
+        if self.session.scanning is None:
+            return Text(NO_SCANNER, style="dim")
+        return detail_text(self.highlighted, self.file_error)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_toggle_strategy()
 
-    def on_scan_finished(self, message: ScanFinished) -> None:
-        self.refresh_list()
-
     # ------------------------------------------------------------------ actions
     def action_toggle_strategy(self) -> None:
-        scanning = scanning_of(self.session)
+        scanning = self.session.scanning
         status = self.highlighted
         if scanning is None or status is None:
             return
@@ -178,12 +160,14 @@ class StrategiesScreen(LiveScreen):
             self.notify(f"{status.name} does not compile; fix it and reload first.", severity="warning")
             return
         scanning.set_enabled(status.name, not status.enabled)
-        self.refresh_list()
+        self.session.ui.strategies[status.name] = not status.enabled
+        self.post_message(UiStateChanged())
+        self.load()
 
     def action_reload(self) -> None:
-        scanning = scanning_of(self.session)
+        scanning = self.session.scanning
         if scanning is None:
-            self.notify("The scanner does not run in this mode.", severity="warning")
+            self.notify(NO_SCANNER, severity="warning")
             return
         self.run_worker(scanning.reload, name="reload strategies", group="reload", thread=True, exclusive=True)
 
@@ -196,7 +180,7 @@ class StrategiesScreen(LiveScreen):
     def apply_reload(self, result: ReloadResult) -> None:
         self.reloads += 1
         self.file_error = result.file_error
-        self.refresh_list()
+        self.load()
         if result.file_error:
             self.notify(result.file_error, title="Reload failed", severity="error", timeout=8)
         elif result.errors:
@@ -205,18 +189,11 @@ class StrategiesScreen(LiveScreen):
         else:
             self.notify(f"Reloaded {len(result.loaded)} strategies.")
 
-    def action_scan_now(self) -> None:
-        scheduler = scheduler_of(self.app)
-        if scheduler is None:
-            self.notify("The scanner does not run in this mode.", severity="warning")
-        elif not scheduler.scan_now("manual"):
-            self.notify("A scan is running; another one follows it.")
-
     def palette_commands(self) -> list[PaletteCommand]:
         return [
             PaletteCommand("Reload strategies", "Re-read the strategies from the config file", self.action_reload, "r"),
             PaletteCommand(
                 "Toggle strategy", "Enable or disable the highlighted strategy", self.action_toggle_strategy, "space"
             ),
-            PaletteCommand("Scan now", "Run every enabled strategy now", self.action_scan_now, "n"),
+            self.scan_now_command(),
         ]

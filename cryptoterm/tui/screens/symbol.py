@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from functools import partial
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -21,17 +21,21 @@ from textual.worker import Worker, WorkerState
 
 from cryptoterm.domain.quality import QualityReport
 from cryptoterm.domain.timeframes import TIMEFRAMES
-from cryptoterm.services.snapshots import MarketSnapshot
+from cryptoterm.services.market_snapshot import MarketSnapshot
 from cryptoterm.tui.commands import PaletteCommand
 from cryptoterm.tui.context import TuiSession
 from cryptoterm.tui.formatting import fmt_pct, fmt_price
+from cryptoterm.tui.messages import UiStateChanged
 from cryptoterm.tui.screens.base import LiveScreen
-from cryptoterm.tui.widgets.depth_ladder import BookLike, DepthLadder, LadderView
-from cryptoterm.tui.widgets.overlay_chart import OverlayChart, indicator_overlays
+from cryptoterm.tui.widgets.candle_chart import CandleChart
+from cryptoterm.tui.widgets.chart_overlays import indicator_overlays
+from cryptoterm.tui.widgets.depth_ladder import DepthLadder, LadderView
+from cryptoterm.tui.widgets.futures_line import FuturesLine
 from cryptoterm.tui.widgets.quality_panel import QualityPanel, assess_series
 from cryptoterm.tui.widgets.status_bar import StatusBar
 
-CHART_HZ = 3.0
+#: The forming bar moves the chart at most this often; the ladder follows every snapshot (`ui.max_fps`).
+CHART_HZ = 1.0
 QUALITY_EVERY_S = 10.0
 #: Candles per timeframe the quality check reads (what the feed keeps in memory).
 QUALITY_BARS = 1500
@@ -42,19 +46,11 @@ LADDER_LEVELS = (5, 10, 15, 20)
 TIMEFRAME_KEYS: dict[str, str] = {str(i): tf for i, tf in enumerate(TIMEFRAMES, start=1)}
 
 
-class BooksView(Protocol):
-    def get(self, symbol: str) -> BookLike | None: ...
-
-
-def books_of(session: TuiSession) -> BooksView | None:
-    """The feed's order books (`MarketFeed.books`), when the feed keeps any."""
-    books = getattr(session.feed, "books", None)
-    return books if books is not None and hasattr(books, "get") else None
-
-
-def chart_title(symbol: str, timeframe: str, last: float, first: float) -> str:
+def chart_title(symbol: str, timeframe: str, last: float, first: float, *, bands: bool = True) -> str:
+    """Names only the overlays drawn: with the bands off, the title drops "BB"."""
     change = (last / first - 1) * 100 if first else float("nan")
-    return f"{symbol} · {timeframe} · {fmt_price(last)} {fmt_pct(change)} · EMA {EMA_FAST}/{EMA_SLOW} · BB {BB_PERIOD}"
+    overlays = f"EMA {EMA_FAST}/{EMA_SLOW}" + (f" · BB {BB_PERIOD}" if bands else "")
+    return f"{symbol} · {timeframe} · {fmt_price(last)} {fmt_pct(change)} · {overlays}"
 
 
 class SymbolScreen(LiveScreen):
@@ -70,8 +66,13 @@ class SymbolScreen(LiveScreen):
         Binding("b", "toggle_bands", "Bands", tooltip="Show or hide the Bollinger bands"),
         Binding("plus", "depth(1)", "Depth+", key_display="+", show=False, tooltip="More order book levels"),
         Binding("minus", "depth(-1)", "Depth-", key_display="-", show=False, tooltip="Fewer order book levels"),
-        Binding("escape", "app.switch_mode('dashboard')", "Back", tooltip="Back to the dashboard"),
+        Binding("comma", "cursor(-1)", "Cursor ←", key_display=",", show=False, tooltip="Chart cursor a bar older"),
+        Binding("full_stop", "cursor(1)", "Cursor →", key_display=".", show=False, tooltip="Chart cursor a bar newer"),
+        Binding("escape", "back", "Back", tooltip="Hide the chart cursor, else back to the dashboard"),
     ]
+
+    #: This screen's name in the remembered state.
+    STATE_KEY = "symbol"
 
     DEFAULT_CSS = """
     SymbolScreen #symbol-main { height: 1fr; }
@@ -83,19 +84,23 @@ class SymbolScreen(LiveScreen):
     def __init__(self, session: TuiSession) -> None:
         super().__init__(session, name="symbol", id="symbol")
         self.symbol = ""
-        self.timeframe = session.timeframe
+        saved = session.ui.timeframes.get(self.STATE_KEY, "")
+        self.timeframe = saved if saved in TIMEFRAMES else session.timeframe
         self.bands = True
         self.levels = 10
         self.chart_draws = 0
         self.quality_runs = 0
         self._chart_drawn_at = 0.0
         self._chart_timer: Timer | None = None
+        #: What the chart shows now: unchanged data is not redrawn (see `redraw_chart`).
+        self._chart_drawn: tuple[object, ...] = ()
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="symbol-main"):
-            yield OverlayChart(warmup=3 * EMA_SLOW, id="symbol-chart")
+            yield CandleChart(warmup=3 * EMA_SLOW, id="symbol-chart")
             yield DepthLadder(levels=self.levels, id="symbol-ladder")
         yield QualityPanel(id="symbol-quality")
+        yield FuturesLine(id="symbol-futures")
         yield StatusBar(self.session.runtime.mode, self.session.runtime.exchange, id="symbol-status")
         yield Footer()
 
@@ -126,8 +131,8 @@ class SymbolScreen(LiveScreen):
 
     # ------------------------------------------------------------------ widgets
     @property
-    def chart(self) -> OverlayChart:
-        return self.query_one(OverlayChart)
+    def chart(self) -> CandleChart:
+        return self.query_one(CandleChart)
 
     @property
     def ladder(self) -> DepthLadder:
@@ -137,6 +142,7 @@ class SymbolScreen(LiveScreen):
     def apply_snapshot(self, snapshot: MarketSnapshot) -> None:
         super().apply_snapshot(snapshot)
         self.refresh_ladder()
+        self.query_one(FuturesLine).show_for(self.session.views, self.symbol, snapshot.ts)
         wait = 1.0 / CHART_HZ - (time.monotonic() - self._chart_drawn_at)
         if wait <= 0:
             self.redraw_chart()
@@ -148,7 +154,7 @@ class SymbolScreen(LiveScreen):
         self.redraw_chart()
 
     def ladder_view(self) -> LadderView | None:
-        books = books_of(self.session)
+        books = self.session.books
         book = books.get(self.symbol) if books is not None and self.symbol else None
         return LadderView.from_book(self.symbol, book, self.levels) if book is not None else None
 
@@ -160,16 +166,20 @@ class SymbolScreen(LiveScreen):
         chart = self.chart
         symbol, timeframe = self.symbol, self.timeframe
         candles = self.session.feed.candles(symbol, timeframe, chart.capacity + chart.warmup) if symbol else []
+        self._chart_drawn_at = time.monotonic()
+        drawn = (symbol, timeframe, self.bands, chart.size, len(candles), candles[-1] if candles else None)
+        if drawn == self._chart_drawn:
+            return  # same bars, same size: nothing to compute or plot
+        self._chart_drawn = drawn
         overlays = indicator_overlays(
             candles, ema_fast=EMA_FAST, ema_slow=EMA_SLOW, bb_period=BB_PERIOD, bollinger=self.bands
         )
         if candles:
             shown = candles[-chart.capacity :]
-            title = chart_title(symbol, timeframe, candles[-1].close, shown[0].open)
+            title = chart_title(symbol, timeframe, candles[-1].close, shown[0].open, bands=self.bands)
         else:
             title = f"{symbol or 'no symbol'} · {timeframe} · waiting for data"
-        chart.show(title, timeframe, candles, overlays)
-        self._chart_drawn_at = time.monotonic()
+        chart.show(title, timeframe, candles, overlays, symbol=symbol)
         self.chart_draws += 1
 
     def _timed_quality(self) -> None:
@@ -224,7 +234,18 @@ class SymbolScreen(LiveScreen):
             self.notify(f"unknown timeframe {timeframe!r}", severity="error")
             return
         self.timeframe = timeframe
+        self.session.ui.timeframes[self.STATE_KEY] = timeframe
+        self.post_message(UiStateChanged())
         self.redraw_chart()
+
+    def action_cursor(self, delta: int) -> None:
+        """Show the chart's cursor, or move it a bar (its readout names the bar's OHLCV, EMAs and bands)."""
+        self.chart.move_cursor(delta)
+
+    def action_back(self) -> None:
+        """`escape`: a shown cursor goes first, then the screen."""
+        if not self.chart.hide_cursor():
+            self.app.switch_mode("dashboard")
 
     def action_toggle_bands(self) -> None:
         self.bands = not self.bands
@@ -250,6 +271,9 @@ class SymbolScreen(LiveScreen):
             ),
             PaletteCommand("Next symbol", "Detail of the next watchlist symbol", partial(self.action_step, 1), "]"),
             PaletteCommand("Toggle Bollinger bands", "Show or hide the bands", self.action_toggle_bands, "b"),
+            PaletteCommand(
+                "Chart cursor", "Show the chart cursor and its readout", partial(self.action_cursor, 0), ","
+            ),
             PaletteCommand("More depth levels", "Show more order book levels", partial(self.action_depth, 1), "+"),
             PaletteCommand("Fewer depth levels", "Show fewer order book levels", partial(self.action_depth, -1), "-"),
             PaletteCommand("Check data quality", "Score this symbol's candles now", self.check_quality),

@@ -1,4 +1,4 @@
-"""A one-line prompt for a symbol to add to the watchlist."""
+"""A one-line prompt for a symbol to add to the watchlist: BTC/USDT, btc/usdt and BTCUSDT alike."""
 
 from __future__ import annotations
 
@@ -10,25 +10,35 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label
 
+from cryptoterm.domain.symbol_text import parse_symbol
+
 
 class SymbolPrompt(ModalScreen[str | None]):
-    """Asks for a symbol such as BTC/USDT; enter returns it (upper-cased), escape returns None."""
+    """Asks for a symbol; enter returns it unified ("BTC/USDT", `domain.symbol_text`) or says under the field why
+    the text names no market; escape returns None."""
 
     DEFAULT_CSS = """
     SymbolPrompt { align: center middle; }
     SymbolPrompt > Vertical { width: 50; height: auto; padding: 1 2; border: round $accent; background: $panel; }
     SymbolPrompt Label { margin-bottom: 1; }
+    SymbolPrompt #symbol-error { color: $error; margin: 0; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape", "cancel", "Cancel")]
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label("Add to the watchlist (e.g. BTC/USDT), enter to add, escape to cancel")
+            yield Label("Add to the watchlist (BTC/USDT, btc/usdt or BTCUSDT), enter to add, escape to cancel")
             yield Input(placeholder="BASE/QUOTE", id="symbol-input")
+            yield Label("", id="symbol-error")
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
-        value = event.value.strip().upper()
-        self.dismiss(value or None)
+        if not event.value.strip():
+            self.dismiss(None)
+            return
+        try:
+            self.dismiss(parse_symbol(event.value))
+        except ValueError as exc:
+            self.query_one("#symbol-error", Label).update(str(exc))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

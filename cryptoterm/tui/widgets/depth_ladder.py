@@ -10,34 +10,18 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
 
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
 
-from cryptoterm.tui.formatting import fmt_abbrev, fmt_bps, fmt_price
+from cryptoterm.tui.context import BookView, Level
+from cryptoterm.tui.formatting import fmt_abbrev, fmt_bps, fmt_price, fmt_spread
 
 BAR_CHAR = "█"
 BID_STYLE = "green"
 ASK_STYLE = "red"
-
-Level = tuple[float, float]
-
-
-class BookLike(Protocol):
-    """What the ladder reads of `domain.orderbook.OrderBook`."""
-
-    def top(self, n: int) -> tuple[list[Level], list[Level]]: ...
-
-    @property
-    def spread(self) -> float: ...
-
-    @property
-    def mid(self) -> float: ...
-
-    def imbalance(self, n: int = 10) -> float: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +36,7 @@ class LadderView:
     imbalance: float
 
     @classmethod
-    def from_book(cls, symbol: str, book: BookLike, levels: int) -> LadderView:
+    def from_book(cls, symbol: str, book: BookView, levels: int) -> LadderView:
         bids, asks = book.top(levels)
         return cls(symbol, tuple(bids), tuple(asks), book.spread, book.mid, book.imbalance(levels))
 
@@ -81,7 +65,7 @@ def ladder_summary(view: LadderView) -> Text:
     """ "spread 0.10 (0.2 bps)" over "mid 61,000.05 · imb 62% bid" """
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append("spread ", style="dim")
-    text.append(f"{fmt_price(view.spread)} ({fmt_bps(view.spread_bps)} bps)")
+    text.append(f"{fmt_spread(view.spread, view.mid)} ({fmt_bps(view.spread_bps)} bps)")
     text.append("\nmid ", style="dim")
     text.append(fmt_price(view.mid))
     text.append(" · imb ", style="dim")
@@ -106,7 +90,8 @@ def ladder_table(view: LadderView, bar_width: int = 10) -> Table:
             fmt_abbrev(qty),
             Text(size_bar(qty, largest, bar_width), style=ASK_STYLE),
         )
-    table.add_row(Text("─ spread ─", style="dim"), Text(fmt_price(view.spread), style="dim"), "")
+    # The spread in the book's price decimals, as in the summary above (fmt_price would give it its own).
+    table.add_row(Text("─ spread ─", style="dim"), Text(fmt_spread(view.spread, view.mid), style="dim"), "")
     for price, qty in view.bids:
         table.add_row(
             Text(fmt_price(price), style=BID_STYLE),
@@ -138,11 +123,11 @@ class DepthLadder(Static):
         self.symbol = symbol
         self.view = view
         self.border_title = f"Depth · {symbol} · top {self.levels}" if symbol else "Depth"
-        self.update(self.render_view(view))
+        self.update(self.render_view(view), layout=False)  # its size is set by the screen, not its text
 
     def on_resize(self) -> None:
         # How many levels fit depends on the height: repaint the same view at the new size.
-        self.update(self.render_view(self.view))
+        self.update(self.render_view(self.view), layout=False)
 
     def render_view(self, view: LadderView | None) -> RenderableType:
         if view is None:

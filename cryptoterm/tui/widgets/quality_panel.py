@@ -62,7 +62,7 @@ def score_style(score: float) -> str:
 
 
 def quality_text(reports: Sequence[QualityReport]) -> Text:
-    """ "1m 98.0  1,440 bars · no issues" per line; issues listed after the counts."""
+    """ "1m  98/100 · 1,440 bars · no issues" per line; issues listed after the counts."""
     text = Text(no_wrap=False)
     if not reports:
         text.append("checking…", style="dim")
@@ -71,8 +71,8 @@ def quality_text(reports: Sequence[QualityReport]) -> Text:
         if i:
             text.append("\n")
         text.append(f"{report.timeframe:>3} ", style="bold")
-        text.append(f"{report.score:5.1f}", style=score_style(report.score))
-        text.append(f"  {report.rows:,} bars", style="dim")
+        text.append(f"{report.score:>3.0f}/100", style=score_style(report.score))
+        text.append(f" · {report.rows:,} bars", style="dim")
         text.append(" · ")
         text.append("; ".join(report.issues) if report.issues else "no issues", style="" if report.issues else "dim")
     return text

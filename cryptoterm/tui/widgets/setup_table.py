@@ -1,7 +1,8 @@
 """The setups table: one row per setup, coloured by state, sortable by any column, filterable.
 
-Rows are keyed by setup id. The table is rebuilt from the list its screen loaded (a few hundred rows at most)
-whenever the data, the sort or a filter changes; sorting uses the raw values (`sort_value`), not the text.
+Rows are keyed by setup id (a `RowTable`). The table is rebuilt from the list its screen loaded (a few hundred
+rows at most) whenever the data, the sort or a filter changes; sorting uses the raw values (`sort_value`), not
+the text.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ from typing import ClassVar
 from rich.text import Text
 from textual.binding import Binding, BindingType
 from textual.message import Message
-from textual.widgets import DataTable
-from textual.widgets.data_table import ColumnKey
 
 from cryptoterm.domain.setups import Setup
 from cryptoterm.tui.formatting import fmt_abbrev, fmt_age, fmt_price
+from cryptoterm.tui.widgets.row_table import RowTable
 
 #: (column key, header, width)
 COLUMNS: tuple[tuple[str, str, int], ...] = (
@@ -50,9 +50,11 @@ SORT_KEYS: tuple[str, ...] = tuple(key for key, _, _ in COLUMNS)
 STATE_STYLES = {
     "new": "bold cyan",
     "active": "bold yellow",
-    "triggered": "bold magenta",
+    # Not magenta: Textual's dark ANSI theme (Monokai) draws magenta in the same red as a stop-out.
+    "triggered": "bold blue",
     "closed_target": "green",
     "closed_stop": "red",
+    "closed_exit": "bold white",
     "expired": "dim",
     "invalidated": "dim red",
 }
@@ -97,10 +99,15 @@ def setup_cells(setup: Setup, now_ms: int, *, compact: bool = False) -> list[Tex
     return [cells[key] for key, _, _ in (COMPACT_COLUMNS if compact else COLUMNS)]
 
 
-class SetupTable(DataTable[Text]):
+class SetupTable(RowTable[Setup]):
     """Setups, sorted and filtered. Enter (or a click on a selected row) opens the detail."""
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("enter", "open", "Detail", tooltip="Open the setup's detail")]
+
+    COLUMNS = COLUMNS
+    COMPACT_COLUMNS = COMPACT_COLUMNS
+    COMPACT_BELOW = COMPACT_BELOW
+    SORTABLE = True
 
     class Opened(Message):
         """The user asked for a setup's detail."""
@@ -110,85 +117,44 @@ class SetupTable(DataTable[Text]):
             self.setup = setup
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id, cursor_type="row", zebra_stripes=True)
-        self.setups: tuple[Setup, ...] = ()
-        self.sort_key = "age"
-        self.descending = False
+        super().__init__(id=id, sort_key="age")
         self.strategy_filter = ""
         self.state_filter = ""
         self.now_ms = 0
-        self.compact = False
-
-    def on_mount(self) -> None:
-        self._add_columns()
 
     @property
-    def columns_shown(self) -> tuple[tuple[str, str, int], ...]:
-        return COMPACT_COLUMNS if self.compact else COLUMNS
+    def setups(self) -> tuple[Setup, ...]:
+        return self.rows_loaded
 
-    def _add_columns(self) -> None:
-        self.compact = self.app.size.width < COMPACT_BELOW
-        for key, header, width in self.columns_shown:
-            self.add_column(header, key=key, width=width)
+    def key_of(self, row: Setup) -> str:
+        return str(row.id)
 
-    def on_resize(self) -> None:
-        if (self.app.size.width < COMPACT_BELOW) != self.compact:
-            self.clear(columns=True)
-            self._add_columns()
-            self.rebuild()
+    def cells_of(self, row: Setup) -> list[Text]:
+        return setup_cells(row, self.now_ms, compact=self.compact)
 
-    @property
-    def shown(self) -> list[Setup]:
-        """The setups that pass the filters, in the current order."""
-        rows = [
-            s
-            for s in self.setups
-            if (not self.strategy_filter or s.strategy == self.strategy_filter)
-            and (not self.state_filter or _state_matches(s.state, self.state_filter))
-        ]
-        rows.sort(key=lambda s: sort_value(s, self.sort_key, self.now_ms), reverse=self.descending)
-        return rows
+    def sort_value(self, row: Setup, key: str) -> tuple[object, ...]:
+        return sort_value(row, key, self.now_ms)
 
-    def show(self, setups: Sequence[Setup], now_ms: int) -> None:
-        self.setups = tuple(setups)
+    def passes(self, row: Setup) -> bool:
+        return (not self.strategy_filter or row.strategy == self.strategy_filter) and (
+            not self.state_filter or _state_matches(row.state, self.state_filter)
+        )
+
+    def grow(self) -> dict[str, int]:
+        """Spare columns go to the strategy names (then the targets) so none is cut."""
+        setups = self.rows_loaded
+        grow = {
+            "strategy": max((len(s.strategy) for s in setups), default=0),
+            "symbol": max((len(s.symbol) for s in setups), default=0),
+        }
+        if not self.compact:
+            grow["targets"] = max((len(" ".join(fmt_price(t) for t in s.targets)) for s in setups), default=0)
+        return grow
+
+    def show_setups(self, setups: Sequence[Setup], now_ms: int) -> None:
+        """Show freshly loaded setups, their ages measured at `now_ms`."""
         self.now_ms = now_ms
-        self.rebuild()
-
-    def rebuild(self) -> None:
-        """Repaint every row, keeping the cursor on the same setup when it is still shown."""
-        selected = self.selected
-        self.clear()
-        for setup in self.shown:
-            self.add_row(*setup_cells(setup, self.now_ms, compact=self.compact), key=str(setup.id))
-        for key, header, _ in self.columns_shown:
-            marker = (" ▼" if self.descending else " ▲") if key == self.sort_key else ""
-            self.columns[ColumnKey(key)].label = Text(header + marker)
-        if selected is not None and selected.id is not None:
-            try:
-                self.move_cursor(row=self.get_row_index(str(selected.id)))
-            except Exception:
-                self.move_cursor(row=0)
-
-    @property
-    def selected(self) -> Setup | None:
-        if self.row_count == 0:
-            return None
-        key = self.coordinate_to_cell_key(self.cursor_coordinate).row_key.value
-        return next((s for s in self.setups if str(s.id) == key), None)
-
-    def sort_by(self, key: str) -> None:
-        """Sort by `key`; the same key again flips the direction."""
-        if key not in SORT_KEYS:
-            raise ValueError(f"unknown column {key!r}")
-        if key == self.sort_key:
-            self.descending = not self.descending
-        else:
-            self.sort_key, self.descending = key, False
-        self.rebuild()
-
-    def on_data_table_header_selected(self, event: DataTable.HeaderSelected) -> None:
-        if event.data_table is self and event.column_key.value is not None:
-            self.sort_by(str(event.column_key.value))
+        self.show(setups)
 
     def action_open(self) -> None:
         setup = self.selected

@@ -1,0 +1,1 @@
+"""The SQL of each schema version, one frozen module per migration (append a module; never edit one)."""

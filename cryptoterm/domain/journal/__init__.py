@@ -1,0 +1,1 @@
+"""The trading journal: entries tied to setups, orders and positions, and the statistics a trader learns from."""

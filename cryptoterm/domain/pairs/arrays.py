@@ -1,0 +1,10 @@
+"""Array types of the pair statistics: float64 matrices with bars along the last axis, pairs along the first."""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
