@@ -24,6 +24,7 @@ from cryptoterm.tui.screens.order_ticket import OrderTicket
 from cryptoterm.tui.screens.symbol import SymbolScreen
 from cryptoterm.tui.screens.tape import TapeScreen
 from cryptoterm.tui.screens.text_prompt import TextPrompt
+from cryptoterm.tui.widgets.depth_chart import LABEL_WIDTH, DepthChart
 from cryptoterm.tui.widgets.full_book import FullBookLadder
 from cryptoterm.tui.widgets.log_pane import LogPane
 from cryptoterm.tui.widgets.replay_bar import ReplayBar
@@ -118,6 +119,31 @@ async def test_the_full_book_groups_by_ticks(tmp_path: Path) -> None:
         await pilot.press("plus", "plus")
         await eventually(lambda: ladder.book is not None and ladder.book.step > fine.step, "coarser", pause=pilot.pause)
         assert ladder.book is not None and ladder.book.bids[0].qty > fine.bids[0].qty
+
+
+async def test_the_full_book_redraws_a_panel_whose_size_changed_without_new_data(tmp_path: Path) -> None:
+    """The screen does not resize and no snapshot comes (the fake feed is frozen): the ladder narrows and the depth
+    chart widens, and each is drawn again for its new size (a breakpoint changes sizes just like this)."""
+    app = views_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        await pilot.press("O")
+        await eventually(lambda: isinstance(app.screen, OrderBookScreen), "the book", pause=pilot.pause)
+        screen = app.screen
+        assert isinstance(screen, OrderBookScreen)
+        ladder, depth = screen.query_one(FullBookLadder), screen.query_one(DepthChart)
+        await eventually(lambda: ladder.book is not None and depth.drawn_size == depth.size, "drawn", pause=pilot.pause)
+        assert ladder.book is not None
+        before_rows, before_width = len(ladder.book.bids), len(depth.profile)
+        ladder.styles.height = 14
+        ladder.styles.width = 36
+        await eventually(
+            lambda: ladder.drawn_size == ladder.size and depth.drawn_size == depth.size and ladder.size.height < 14,
+            "both drawn at their new sizes",
+            pause=pilot.pause,
+        )
+        assert ladder.book is not None and len(ladder.book.bids) < before_rows
+        assert len(depth.profile) == depth.content_size.width - LABEL_WIDTH > before_width
 
 
 async def test_the_full_book_repaints_from_snapshots_at_most_book_hz_and_at_once_after_a_key(tmp_path: Path) -> None:

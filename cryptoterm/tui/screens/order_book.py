@@ -44,6 +44,7 @@ from cryptoterm.tui.widgets.full_book import (
     picked_level,
 )
 from cryptoterm.tui.widgets.replay_bar import ReplayBar
+from cryptoterm.tui.widgets.sized_static import SizedStatic
 from cryptoterm.tui.widgets.status_bar import StatusBar
 from cryptoterm.tui.widgets.trade_tape import TradeTapeView
 
@@ -114,8 +115,10 @@ class OrderBookScreen(LiveScreen):
         self._follow_session()
         super().on_screen_resume()
 
-    def on_resize(self) -> None:
-        self.call_after_refresh(self.repaint)
+    def on_sized_static_resized(self, message: SizedStatic.Resized) -> None:
+        """A panel got its final size (a resize, or the breakpoint hiding the tape): draw it for that size."""
+        message.stop()
+        self.repaint()
 
     def _follow_session(self) -> None:
         wanted = self.session.selected_symbol or (self.session.symbols[0] if self.session.symbols else "")

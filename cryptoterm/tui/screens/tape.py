@@ -23,6 +23,7 @@ from cryptoterm.tui.formatting import fmt_abbrev
 from cryptoterm.tui.screens.base import LiveScreen
 from cryptoterm.tui.symbol_actions import next_symbol
 from cryptoterm.tui.widgets.replay_bar import ReplayBar
+from cryptoterm.tui.widgets.sized_static import SizedStatic
 from cryptoterm.tui.widgets.status_bar import StatusBar
 from cryptoterm.tui.widgets.trade_tape import TradeTapeView
 
@@ -70,8 +71,10 @@ class TapeScreen(LiveScreen):
         self._follow_session()
         super().on_screen_resume()
 
-    def on_resize(self) -> None:
-        self.call_after_refresh(self.repaint)
+    def on_sized_static_resized(self, message: SizedStatic.Resized) -> None:
+        """The tape got its final size: show as many prints as now fit."""
+        message.stop()
+        self.repaint()
 
     def _follow_session(self) -> None:
         self.symbol = self.session.selected_symbol or (self.session.symbols[0] if self.session.symbols else "")

@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.text import Text
-from textual.widgets import Static
 
 from cryptoterm.domain.book_depth import Level, depth_profile
 from cryptoterm.tui.formatting import fmt_abbrev, fmt_price
+from cryptoterm.tui.widgets.sized_static import SizedStatic
 
 BLOCKS = " ▁▂▃▄▅▆▇█"
 BID_STYLE = "green"
@@ -44,7 +44,7 @@ def price_axis(mid: float, span: float, width: int) -> str:
     return f"{label:^{width}}"[:width]
 
 
-class DepthChart(Static):
+class DepthChart(SizedStatic):
     """Cumulative depth either side of the mid over ± `span` in price (set by its screen from the grouping)."""
 
     DEFAULT_CSS = """
@@ -68,6 +68,7 @@ class DepthChart(Static):
         if signature == self._shown:
             return False
         self._shown = signature
+        self.drawn_at_this_size()
         self.profile = profile
         self.update(self._render_text(signature[0], bids, asks, span, top, width))
         self.renders += 1

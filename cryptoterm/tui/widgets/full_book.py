@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from rich.text import Text
-from textual.widgets import Static
 
 from cryptoterm.domain.book_depth import DepthRow, Level, cumulative, decimals_of, group_levels
 from cryptoterm.tui.formatting import DASH, fmt_abbrev, fmt_bps
 from cryptoterm.tui.market_views import BookSampleView
+from cryptoterm.tui.widgets.sized_static import SizedStatic
 
 BID_STYLE = "green"
 ASK_STYLE = "red"
@@ -124,7 +124,7 @@ def book_table(book: GroupedBook, bar_width: int, pick: Pick | None = None) -> T
     return out
 
 
-class FullBookLadder(Static):
+class FullBookLadder(SizedStatic):
     """A `GroupedBook`, or why there is none ("syncing…")."""
 
     DEFAULT_CSS = """
@@ -148,6 +148,7 @@ class FullBookLadder(Static):
         if signature == self._shown:
             return False
         self._shown = signature
+        self.drawn_at_this_size()
         self.book = book
         self.border_title = title
         if book is None or not (book.bids or book.asks):
@@ -191,7 +192,7 @@ def fmt_share(value: float) -> str:
     return DASH if not math.isfinite(value) else f"{value * 100:.0f}%"
 
 
-class BookHistoryLines(Static):
+class BookHistoryLines(SizedStatic):
     """Spread (bps) and imbalance of the sampled history, one sparkline each with latest and range."""
 
     DEFAULT_CSS = """
@@ -211,6 +212,7 @@ class BookHistoryLines(Static):
         if signature == self._shown:
             return False
         self._shown = signature
+        self.drawn_at_this_size()
         self.samples = len(samples)
         if not samples:
             self.update(Text("no samples yet (one every [book] sample_s)", style="dim"))

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from rich.text import Text
-from textual.widgets import Static
 
 from cryptoterm.domain.market import Trade
 from cryptoterm.domain.tape import Print, aggregate_prints, tape_summary
 from cryptoterm.tui.formatting import DASH, fmt_abbrev, fmt_price
+from cryptoterm.tui.widgets.sized_static import SizedStatic
 
 BUY_STYLE = "green"
 SELL_STYLE = "red"
@@ -49,7 +49,7 @@ def print_line(item: Print, *, millis: bool = False) -> Text:
     return line
 
 
-class TradeTapeView(Static):
+class TradeTapeView(SizedStatic):
     """The tape of one symbol (see the module docstring). `min_notional` / `large_notional` come from `[tape]`."""
 
     DEFAULT_CSS = """
@@ -79,6 +79,7 @@ class TradeTapeView(Static):
         if signature == self._shown:
             return False
         self._shown = signature
+        self.drawn_at_this_size()
         self.symbol = symbol
         prints = aggregate_prints(trades, min_notional=self.min_notional, large_notional=self.large_notional)
         self.prints = tuple(reversed(prints[-self.rows :]))
