@@ -80,6 +80,8 @@ class DemoConfig(_Section, frozen=True):
     speed: Annotated[float, msgspec.Meta(ge=0.0, le=3600.0)] = 1.0
     trades_per_second: Annotated[float, msgspec.Meta(ge=0.1, le=10000.0)] = 200.0
     history_days: Annotated[int, msgspec.Meta(ge=1, le=180)] = 60
+    #: The most recent days kept at 1m; older ones are 15m bars (timeframes from 15m up reach the whole history).
+    minute_days: Annotated[int, msgspec.Meta(ge=1, le=180)] = 7
 
 
 class StoreConfig(_Section, frozen=True):

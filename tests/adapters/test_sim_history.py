@@ -17,12 +17,12 @@ START = 1_780_000_123_456  # not on a minute: the market floors it
 
 @pytest.fixture(scope="module")
 def market() -> SimulatedMarket:
-    return SimulatedMarket(DemoConfig(seed=7, speed=0, history_days=10), START)
+    return SimulatedMarket(DemoConfig(seed=7, speed=0, history_days=10, minute_days=10), START)
 
 
 def test_same_seed_same_history_other_seed_differs(market: SimulatedMarket) -> None:
-    again = SimulatedMarket(DemoConfig(seed=7, speed=0, history_days=10), START)
-    other = SimulatedMarket(DemoConfig(seed=8, speed=0, history_days=10), START)
+    again = SimulatedMarket(DemoConfig(seed=7, speed=0, history_days=10, minute_days=10), START)
+    other = SimulatedMarket(DemoConfig(seed=8, speed=0, history_days=10, minute_days=10), START)
     for field in ("open", "high", "low", "close", "volume", "trades"):
         np.testing.assert_array_equal(getattr(market.history, field), getattr(again.history, field))
     assert not np.array_equal(market.history.close, other.history.close)

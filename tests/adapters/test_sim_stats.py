@@ -26,7 +26,7 @@ FloatArray = npt.NDArray[np.float64]
 
 @pytest.fixture(scope="module", params=[7, 11])
 def market(request: pytest.FixtureRequest) -> SimulatedMarket:
-    return SimulatedMarket(DemoConfig(seed=request.param, speed=0, history_days=60), START)
+    return SimulatedMarket(DemoConfig(seed=request.param, speed=0, history_days=60, minute_days=60), START)
 
 
 def _returns(market: SimulatedMarket, symbol: str) -> FloatArray:

@@ -9,6 +9,14 @@ whole-array operations, yet the wicks have the size the live trade paths give.
 Prices are anchored so that the last close is each symbol's listed price: the live stream starts there.
 The model runs in blocks of two days: arrays of that size stay in the CPU caches, which makes the whole
 history about twice as fast as one 60-day block, and the temporaries stay small.
+
+Only the most recent days are kept at 1m (`[demo] minute_days`); the older ones are kept as their exact 15m
+aggregates. Sixty days of 1m bars for twenty symbols are 48 MB held for the demo's whole life, yet only the 1m
+and 5m charts and scans read minutes that old — every timeframe from 15m up (the 15m chart's 1,500 bars, the
+daily EMAs of the strategies) is a whole number of 15m bars, so the coarse tier answers those exactly. The bars
+are generated exactly as before (same draws in the same order), then split: the 1m tier equals the last days of
+an all-1m history bit for bit, and the 15m tier equals its aggregate (candles built from it have the same prices
+and trade counts, and volumes that differ only in the last bits of a float sum taken in another order).
 """
 
 from __future__ import annotations
@@ -55,16 +63,21 @@ def bars_from_block(
     return Bars(block.open_time, open_, high, low, close, block.volume, quote, block.trades)
 
 
+#: The older tier's bar size: every timeframe from 15m up is a whole number of these (see the module docstring).
+COARSE_MS = 15 * MINUTE_MS
+
 #: Minutes per model call while generating history (see the module docstring).
 HISTORY_BLOCK_MINUTES = 2 * 1440
 
 
 @dataclass(frozen=True, slots=True)
 class History:
-    """Generated history: the 1m bars, the model state after them, the log offsets that anchor prices, and
-    the regime code of every minute."""
+    """Generated history: the recent 1m bars, the 15m bars before them, the model state after them, the log
+    offsets that anchor prices, and the regime code of every minute."""
 
     bars: PackedBars
+    #: 15m bars of every symbol before the first 1m bar (none when the whole history is 1m).
+    coarse: Bars
     state: ModelState
     offsets: FloatArray
     regimes: npt.NDArray[np.int8]
@@ -77,8 +90,13 @@ def generate_history(
     minutes: int,
     rng: np.random.Generator,
     trades_per_second: float,
+    *,
+    coarse_minutes: int = 0,
 ) -> History:
-    """Simulate `minutes` of 1m bars from `state`, anchored so the last close is each symbol's listed price."""
+    """Simulate `minutes` of 1m bars from `state`, anchored so the last close is each symbol's listed price; the
+    first `coarse_minutes` (whole 15m buckets from a 15m boundary) are kept as 15m bars."""
+    if coarse_minutes < 0 or coarse_minutes > minutes or (coarse_minutes * MINUTE_MS) % COARSE_MS:
+        raise ValueError(f"coarse_minutes must be whole 15m buckets within the history, got {coarse_minutes}")
     blocks: list[MinuteBlock] = []
     done = 0
     while done < minutes:
@@ -92,13 +110,26 @@ def generate_history(
     decimals = [spec.price_decimals for spec in table.specs]
     open_time = (state.next_minute - minutes + np.arange(minutes, dtype=np.int64)) * MINUTE_MS
     highest = np.exp(np.max([block.level.max(axis=1) for block in blocks], axis=0) + offsets)
-    out = PackedBars.empty(open_time, ticks, decimals, tick_dtype(highest[:, None], ticks))
+    out = PackedBars.empty(open_time[coarse_minutes:], ticks, decimals, tick_dtype(highest[:, None], ticks))
+    coarse_parts: list[Bars] = [empty_bars(len(table.specs))]
     lo = 0
     for block in blocks:
-        out.put(lo, bars_from_block(block, offsets, ticks, decimals, rng))
+        bars = bars_from_block(block, offsets, ticks, decimals, rng)
+        split = max(0, min(block.minutes, coarse_minutes - lo))
+        if split:
+            coarse_parts.append(aggregate(bars.window(0, split), COARSE_MS))
+        if split < block.minutes:
+            out.put(lo + split - coarse_minutes, bars.window(split, block.minutes))
         lo += block.minutes
     regimes = np.concatenate([block.regime for block in blocks])
-    return History(out, state, offsets, regimes)
+    return History(out, concat(coarse_parts), state, offsets, regimes)
+
+
+def empty_bars(symbols: int) -> Bars:
+    """No bars of `symbols` symbols (the start of a concatenation)."""
+    prices = np.empty((symbols, 0))
+    counts = np.empty((symbols, 0), dtype=np.int64)
+    return Bars(np.empty(0, dtype=np.int64), prices, prices, prices, prices, prices, prices, counts)
 
 
 def concat(parts: list[Bars]) -> Bars:

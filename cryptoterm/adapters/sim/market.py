@@ -29,7 +29,7 @@ import numpy.typing as npt
 from cryptoterm.adapters.sim.bars import Bars
 from cryptoterm.adapters.sim.day_stats import day_stats
 from cryptoterm.adapters.sim.depth_feed import SimDepthFeed
-from cryptoterm.adapters.sim.history import BarBuffer, aggregate, concat, generate_history
+from cryptoterm.adapters.sim.history import COARSE_MS, BarBuffer, aggregate, concat, generate_history
 from cryptoterm.adapters.sim.model import (
     REGIMES,
     MinuteBlock,
@@ -115,11 +115,25 @@ class SimulatedMarket:
         first_minute = self.history_start_ms // MINUTE_MS
         state = initial_state(self._table, self.params, first_minute, rng)
         minutes = (self.start_ms - self.history_start_ms) // MINUTE_MS
-        generated = generate_history(self._table, self.params, state, minutes, rng, config.trades_per_second)
+        #: Where the 1m tier starts (a UTC midnight): the history before it is kept as 15m bars.
+        self.minute_start_ms = max(
+            self.history_start_ms, bucket_start(self.start_ms - config.minute_days * DAY_MS, DAY_MS)
+        )
+        generated = generate_history(
+            self._table,
+            self.params,
+            state,
+            minutes,
+            rng,
+            config.trades_per_second,
+            coarse_minutes=(self.minute_start_ms - self.history_start_ms) // MINUTE_MS,
+        )
         self._state = generated.state
         self._offsets = generated.offsets
-        #: The 1m history, stored compactly; `.window` / `.row` decode to float `Bars`.
+        #: The recent 1m history, stored compactly; `.window` / `.row` decode to float `Bars`.
         self.history: PackedBars = generated.bars
+        #: The older history as 15m bars (see `history.py`): what timeframes from 15m up read before the 1m tier.
+        self.coarse_history: Bars = generated.coarse
         #: Regime code of every history minute (an index into `model.REGIMES`), for inspection and tests.
         self.history_regimes = generated.regimes
 
@@ -129,7 +143,9 @@ class SimulatedMarket:
         self._block_levels: FloatArray | None = None
         self._minute: MinuteTrades | None = None
         self._minute_pos = 0
-        self._next_trade_id = self.history.trades_count.sum(axis=1, dtype=np.int64) + 1
+        self._next_trade_id = (
+            self.history.trades_count.sum(axis=1, dtype=np.int64) + self.coarse_history.trades.sum(axis=1) + 1
+        )
         end = len(self.history)
         last_close = self.history.window(end - 1, end).close[:, -1]
         self._last_price = last_close.copy()
@@ -330,29 +346,36 @@ class SimulatedMarket:
         return [SymbolInfo(spec.symbol, spec.base, spec.quote, spec.exchange_id) for spec in self.specs]
 
     def bars_1m(self, since_ms: int | None = None) -> Bars:
-        """Closed 1m bars of every symbol (history, then live) from `since_ms`; a fresh array, not a view."""
+        """Closed 1m bars of every symbol (the 1m tier, then live) from `since_ms`; a fresh array, not a view."""
         history = self.history
         lo = 0 if since_ms is None else int(np.searchsorted(history.open_time, since_ms, side="left"))
         live = self._live_bars.view()
         live_lo = 0 if since_ms is None else int(np.searchsorted(live.open_time, since_ms, side="left"))
         return concat([history.window(lo, len(history)), live.window(live_lo, len(live))])
 
-    def _symbol_bars(self, i: int) -> Bars:
-        """One symbol's closed 1m bars: concatenating one row keeps per-call memory small."""
-        return concat([self.history.row(i), self._live_bars.view().row(i)])
+    def _symbol_bars(self, i: int, tf_ms: int) -> tuple[Bars, int]:
+        """One symbol's closed bars to build `tf_ms` candles from, and their size: the 15m tier followed by the
+        recent minutes in 15m bars when `tf_ms` is a whole number of 15m, else the 1m bars alone (concatenating
+        one row keeps per-call memory small)."""
+        minutes = concat([self.history.row(i), self._live_bars.view().row(i)])
+        coarse = self.coarse_history
+        if len(coarse) == 0 or tf_ms % COARSE_MS:
+            return minutes, MINUTE_MS
+        return concat([coarse.row(i), aggregate(minutes, COARSE_MS)]), COARSE_MS
 
     def candles(self, symbol: str, timeframe: str, since_ms: int, until_ms: int | None = None) -> list[Candle]:
-        """Closed candles with since_ms <= open_time < until_ms; higher timeframes aggregate the 1m bars."""
+        """Closed candles with since_ms <= open_time < until_ms, aggregated exactly from the stored bars (below
+        15m only the 1m tier's days and after have them)."""
         i = self._symbol_index(symbol)
         tf_ms = timeframe_ms(timeframe)
-        bars = self._symbol_bars(i)
+        bars, base_ms = self._symbol_bars(i, tf_ms)
         until = self._now if until_ms is None else min(until_ms, self._now)
         lo = int(np.searchsorted(bars.open_time, bucket_start(since_ms, tf_ms), side="left"))
         hi = int(np.searchsorted(bars.open_time, until, side="left"))
         if hi <= lo:
             return []
         one = bars.window(lo, hi)
-        if tf_ms != MINUTE_MS:
+        if tf_ms != base_ms:
             one = aggregate(one, tf_ms)
         keep = (one.open_time >= since_ms) & (one.open_time < until) & (one.open_time + tf_ms <= self._now)
         start, stop = np.flatnonzero(keep)[[0, -1]] if keep.any() else (0, -1)
