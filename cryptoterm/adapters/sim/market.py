@@ -1,7 +1,8 @@
 """`SimulatedMarket`: the offline market behind `cryptoterm --demo`, serving both market ports.
 
-On construction it generates `history_days` of 1m history for every symbol (aligned back to a UTC midnight so
-every higher-timeframe history bar is complete), ending exactly at `start_ms`, where the live stream begins.
+On construction it generates `history_days` of history for every symbol (aligned back to a UTC midnight so
+every higher-timeframe history bar is complete; the last `minute_days` kept at 1m, older days as 15m bars, see
+history.py), ending exactly at `start_ms`, where the live stream begins.
 The live stream continues the same process minute by minute (model.py), turns each minute into trades
 (trades.py) and emits them in batches of `batch_ms` of simulated time, with a `BookTop` for every symbol
 that traded and, for subscribed symbols, a `DepthSnapshot` once and then `DepthUpdate` diffs (book.py).
@@ -29,7 +30,7 @@ import numpy.typing as npt
 from cryptoterm.adapters.sim.bars import Bars
 from cryptoterm.adapters.sim.day_stats import day_stats
 from cryptoterm.adapters.sim.depth_feed import SimDepthFeed
-from cryptoterm.adapters.sim.history import COARSE_MS, BarBuffer, aggregate, concat, generate_history
+from cryptoterm.adapters.sim.history import BarBuffer, concat, generate_history
 from cryptoterm.adapters.sim.model import (
     REGIMES,
     MinuteBlock,
@@ -39,6 +40,7 @@ from cryptoterm.adapters.sim.model import (
     simulate,
 )
 from cryptoterm.adapters.sim.packed_bars import PackedBars
+from cryptoterm.adapters.sim.tier_candles import tier_candles
 from cryptoterm.adapters.sim.trades import MinuteTrades, minute_trades
 from cryptoterm.adapters.sim.universe import SymbolSpec, select_universe
 from cryptoterm.config.schema import DemoConfig
@@ -353,33 +355,16 @@ class SimulatedMarket:
         live_lo = 0 if since_ms is None else int(np.searchsorted(live.open_time, since_ms, side="left"))
         return concat([history.window(lo, len(history)), live.window(live_lo, len(live))])
 
-    def _symbol_bars(self, i: int, tf_ms: int) -> tuple[Bars, int]:
-        """One symbol's closed bars to build `tf_ms` candles from, and their size: the 15m tier followed by the
-        recent minutes in 15m bars when `tf_ms` is a whole number of 15m, else the 1m bars alone (concatenating
-        one row keeps per-call memory small)."""
-        minutes = concat([self.history.row(i), self._live_bars.view().row(i)])
-        coarse = self.coarse_history
-        if len(coarse) == 0 or tf_ms % COARSE_MS:
-            return minutes, MINUTE_MS
-        return concat([coarse.row(i), aggregate(minutes, COARSE_MS)]), COARSE_MS
-
     def candles(self, symbol: str, timeframe: str, since_ms: int, until_ms: int | None = None) -> list[Candle]:
         """Closed candles with since_ms <= open_time < until_ms, aggregated exactly from the stored bars (below
-        15m only the 1m tier's days and after have them)."""
+        15m only the 1m tier's days and after have them; see `tier_candles`)."""
         i = self._symbol_index(symbol)
         tf_ms = timeframe_ms(timeframe)
-        bars, base_ms = self._symbol_bars(i, tf_ms)
+        # One symbol's rows only: concatenating one row keeps per-call memory small.
+        minutes = concat([self.history.row(i), self._live_bars.view().row(i)])
+        coarse = self.coarse_history.row(i)
         until = self._now if until_ms is None else min(until_ms, self._now)
-        lo = int(np.searchsorted(bars.open_time, bucket_start(since_ms, tf_ms), side="left"))
-        hi = int(np.searchsorted(bars.open_time, until, side="left"))
-        if hi <= lo:
-            return []
-        one = bars.window(lo, hi)
-        if tf_ms != base_ms:
-            one = aggregate(one, tf_ms)
-        keep = (one.open_time >= since_ms) & (one.open_time < until) & (one.open_time + tf_ms <= self._now)
-        start, stop = np.flatnonzero(keep)[[0, -1]] if keep.any() else (0, -1)
-        return one.window(int(start), int(stop) + 1).candles()
+        return tier_candles(coarse, minutes, tf_ms, since_ms, until, self._now)
 
     async def fetch_candles(
         self, symbol: str, timeframe: str, since_ms: int, until_ms: int | None = None
